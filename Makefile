@@ -1,0 +1,48 @@
+# saliencyd — build, run and test.
+#
+#   make run    builds saliencyd (release) and runs the main job on the bundled default model
+#   make test   installs what the tests need (Debian packages) and runs every test
+#
+# Both install missing Debian packages with apt-get (as root, or through sudo).
+
+SWIFT        ?= swift
+CONFIG       ?= release
+BIN          := .build/$(CONFIG)/saliencyd
+
+# C libraries the code links (through pkg-config) and data the tests read.
+DEB_BUILD    := pkg-config libopenblas-dev libzmq3-dev libturbojpeg0-dev libpng-dev
+DEB_TEST     := libonnx-testdata
+SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps deps-test build run test clean
+
+all: build
+
+# Installs the Debian packages in $(1) that are missing (dpkg-query is the source of truth).
+define apt_install
+	@missing=""; for p in $(1); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+endef
+
+deps:
+	$(call apt_install,$(DEB_BUILD))
+
+deps-test: deps
+	$(call apt_install,$(DEB_TEST))
+
+build: deps
+	$(SWIFT) build -c $(CONFIG) --product saliencyd
+
+run: build
+	$(BIN) demo
+
+test: deps-test
+	$(SWIFT) test
+
+clean:
+	rm -rf .build

@@ -1,0 +1,46 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "saliencyd",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "saliencyd", targets: ["Daemon"]),
+        .library(name: "Engine", targets: ["Engine"]),
+        .library(name: "Pipeline", targets: ["Pipeline"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+    ],
+    targets: [
+        // Thin system-library targets over Debian's C libraries, found through pkg-config.
+        .systemLibrary(
+            name: "CBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "CZeroMQ", pkgConfig: "libzmq",
+            providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(
+            name: "CTurboJPEG", pkgConfig: "libturbojpeg",
+            providers: [.apt(["libturbojpeg0-dev"])]),
+
+        .target(
+            name: "Engine",
+            dependencies: ["CBLAS", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["ONNX/Generated/README.md"],
+            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        .target(
+            name: "Pipeline",
+            dependencies: ["Engine", "CZeroMQ", "CTurboJPEG"]),
+        .executableTarget(
+            name: "Daemon",
+            dependencies: [
+                "Engine", "Pipeline",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "CBLAS"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "CZeroMQ", "CTurboJPEG"]),
+    ]
+)

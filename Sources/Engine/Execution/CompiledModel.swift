@@ -1,0 +1,123 @@
+/// A node of a compiled model: its operator with tensors resolved to indices and shapes known.
+public struct CompiledNode: Sendable {
+    public let name: String
+    public let op: any Operator
+    /// Tensor indices of the data inputs and of the output.
+    public let inputs: [Int]
+    public let output: Int
+    public let inputShapes: [TensorShape]
+    public let outputShape: TensorShape
+}
+
+/// A validated, shape-inferred, topologically ordered graph, ready to run in a ``Workspace``.
+/// Immutable and shareable between workers; each worker makes its own workspace.
+///
+/// Compilation checks the structure (duplicate names, dangling tensors, cycles), folds batch
+/// normalisation into convolutions, drops nodes the output does not need, infers every tensor's
+/// frame shape and decides which tensor holds the logits: the output, or the input of a final
+/// softmax (saliency is taken on logits, as in the paper).
+public final class CompiledModel: Sendable {
+    public let name: String
+    /// The input's frame shape, `C×H×W`.
+    public let inputShape: TensorShape
+    /// Every tensor's name and frame shape; tensor 0 is the input.
+    public let tensorNames: [String]
+    public let tensorShapes: [TensorShape]
+    /// The nodes in execution order.
+    public let nodes: [CompiledNode]
+    /// The tensor holding the logits, and the graph's output tensor (the same unless the graph
+    /// ends in a softmax).
+    public let logitsTensor: Int
+    public let outputTensor: Int
+    /// The number of classes: the logits' element count per frame.
+    public let classCount: Int
+    /// Batch normalisations folded into convolutions, as `"bn → conv"`.
+    public let foldedNodes: [String]
+    /// Indices into ``nodes`` of the nodes the backward pass visits, in visiting order (reverse
+    /// execution order, only ancestors of the logits).
+    public let backwardOrder: [Int]
+
+    public init(_ graph: Graph) throws(EngineError) {
+        _ = try TopologicalOrder.sort(graph)
+        let (folded, foldedNames) = BatchNormalizationFolding.fold(graph)
+        let order = try TopologicalOrder.sort(folded)
+        guard folded.inputShape.isValid else {
+            throw .invalidOutput(tensor: graph.inputName, reason: "input shape \(folded.inputShape) is not positive")
+        }
+
+        // Keep only the nodes the output depends on.
+        var producer: [String: Int] = [:]
+        for (index, node) in folded.nodes.enumerated() { producer[node.output] = index }
+        guard folded.outputName == folded.inputName || producer[folded.outputName] != nil else {
+            throw .invalidOutput(tensor: folded.outputName, reason: "no node produces it")
+        }
+        var needed = Set<Int>()
+        var pending = [folded.outputName]
+        while let tensor = pending.popLast() {
+            guard let index = producer[tensor], needed.insert(index).inserted else { continue }
+            pending.append(contentsOf: folded.nodes[index].inputs)
+        }
+        guard !needed.isEmpty else { throw .invalidOutput(tensor: folded.outputName, reason: "the graph has no nodes") }
+
+        // Resolve names and infer shapes in execution order.
+        var tensorIndex: [String: Int] = [folded.inputName: 0]
+        var names = [folded.inputName], shapes = [folded.inputShape]
+        var dependsOnInput = [true]
+        var nodes: [CompiledNode] = []
+        for index in order where needed.contains(index) {
+            let node = folded.nodes[index]
+            let inputs = node.inputs.map { tensorIndex[$0]! }
+            let inputShapes = inputs.map { shapes[$0] }
+            guard inputs.count == node.op.dataInputCount else {
+                throw .invalidNode(node: node.name, operator: node.op.typeName,
+                                   reason: "expects \(node.op.dataInputCount) data input(s), got \(inputs.count)")
+            }
+            let outputShape: TensorShape
+            do {
+                outputShape = try node.op.outputShape(inputShapes: inputShapes)
+            } catch {
+                throw .invalidNode(node: node.name, operator: node.op.typeName, reason: error.reason)
+            }
+            guard outputShape.isValid else {
+                throw .invalidNode(node: node.name, operator: node.op.typeName, reason: "output shape \(outputShape) is empty")
+            }
+            tensorIndex[node.output] = names.count
+            nodes.append(CompiledNode(name: node.name, op: node.op, inputs: inputs, output: names.count,
+                                      inputShapes: inputShapes, outputShape: outputShape))
+            names.append(node.output)
+            shapes.append(outputShape)
+            dependsOnInput.append(inputs.contains { dependsOnInput[$0] })
+        }
+
+        let output = tensorIndex[folded.outputName]!
+        var logits = output
+        if let last = nodes.last(where: { $0.output == output }), last.op is SoftmaxOperator {
+            logits = last.inputs[0]
+        }
+        guard dependsOnInput[logits] else {
+            throw .invalidOutput(tensor: names[logits], reason: "the logits do not depend on the input")
+        }
+
+        // The backward pass visits the logits' ancestors in reverse order.
+        var ancestors = Set([logits])
+        var backward: [Int] = []
+        for position in nodes.indices.reversed() where ancestors.contains(nodes[position].output) {
+            backward.append(position)
+            ancestors.formUnion(nodes[position].inputs.filter { dependsOnInput[$0] })
+        }
+
+        self.name = graph.name
+        self.inputShape = folded.inputShape
+        self.tensorNames = names
+        self.tensorShapes = shapes
+        self.nodes = nodes
+        self.logitsTensor = logits
+        self.outputTensor = output
+        self.classCount = shapes[logits].elementCount
+        self.foldedNodes = foldedNames
+        self.backwardOrder = backward
+    }
+
+    /// Elements of one input frame (`C·H·W`).
+    public var inputCount: Int { inputShape.elementCount }
+}

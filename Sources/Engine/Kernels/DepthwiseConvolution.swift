@@ -1,0 +1,63 @@
+/// Direct depthwise convolution on one frame: every input channel `c` is convolved with its own
+/// `multiplier` filters, output channel `c·multiplier + m` (ONNX `Conv` with `group = C`).
+///
+/// The loops run over kernel taps outermost and output pixels innermost, so each tap is one
+/// scaled add of a (strided) input row onto an output row — contiguous and vectorisable for
+/// stride 1.
+enum DepthwiseConvolution {
+    /// `output[o] (Ho×Wo) += Σ_taps w[o, tap] · input[c] shifted`, for output channels of input
+    /// channel `channel`; `output` must already hold the bias (or 0).
+    @inline(__always)
+    static func forwardChannel(input: UnsafePointer<Float>, weights: UnsafePointer<Float>,
+                               geometry g: WindowGeometry, output: UnsafeMutablePointer<Float>) {
+        for i in 0..<g.kernelHeight {
+            let rowOffset = i * g.dilationHeight
+            let validRows = g.validOutputRows(offset: rowOffset)
+            for j in 0..<g.kernelWidth {
+                let columnOffset = j * g.dilationWidth
+                let validColumns = g.validOutputColumns(offset: columnOffset)
+                guard !validColumns.isEmpty else { continue }
+                let weight = weights[i * g.kernelWidth + j]
+                let firstInputColumn = validColumns.lowerBound * g.strideWidth - g.padLeft + columnOffset
+                for outputRow in validRows {
+                    let source = input + (outputRow * g.strideHeight - g.padTop + rowOffset) * g.inputWidth + firstInputColumn
+                    let destination = output + outputRow * g.outputWidth + validColumns.lowerBound
+                    let count = validColumns.count
+                    if g.strideWidth == 1 {
+                        for k in 0..<count { destination[k] += weight * source[k] }
+                    } else {
+                        for k in 0..<count { destination[k] += weight * source[k * g.strideWidth] }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The adjoint of ``forwardChannel(input:weights:geometry:output:)``:
+    /// `inputGradient[c] += Σ_taps w[o, tap] · outputGradient[o]` scattered back.
+    @inline(__always)
+    static func backwardChannel(outputGradient: UnsafePointer<Float>, weights: UnsafePointer<Float>,
+                                geometry g: WindowGeometry, inputGradient: UnsafeMutablePointer<Float>) {
+        for i in 0..<g.kernelHeight {
+            let rowOffset = i * g.dilationHeight
+            let validRows = g.validOutputRows(offset: rowOffset)
+            for j in 0..<g.kernelWidth {
+                let columnOffset = j * g.dilationWidth
+                let validColumns = g.validOutputColumns(offset: columnOffset)
+                guard !validColumns.isEmpty else { continue }
+                let weight = weights[i * g.kernelWidth + j]
+                let firstInputColumn = validColumns.lowerBound * g.strideWidth - g.padLeft + columnOffset
+                for outputRow in validRows {
+                    let destination = inputGradient + (outputRow * g.strideHeight - g.padTop + rowOffset) * g.inputWidth + firstInputColumn
+                    let source = outputGradient + outputRow * g.outputWidth + validColumns.lowerBound
+                    let count = validColumns.count
+                    if g.strideWidth == 1 {
+                        for k in 0..<count { destination[k] += weight * source[k] }
+                    } else {
+                        for k in 0..<count { destination[k * g.strideWidth] += weight * source[k] }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+/// Max pooling (ONNX `MaxPool`, PyTorch `MaxPool2d`): strides, dilations, padding (padded cells
+/// never win), `ceil_mode`.
+///
+/// Input `N×C×H×W`, output `N×C×Ho×Wo`. Forward keeps, per output element, the index in its
+/// input plane of the first maximum (`Int32`, −1 if the window saw only padding).
+/// VJP: every cotangent row of frame `n` scatters `dy` to frame `n`'s argmax positions — the
+/// argmaxes are computed once and shared by all `K` cotangents.
+public struct MaxPoolOperator: Operator {
+    public var window: SpatialWindow
+    public init(window: SpatialWindow) { self.window = window }
+
+    public var typeName: String { "MaxPool" }
+    public var keepsIndices: Bool { true }
+
+    public func outputShape(inputShapes: [TensorShape]) throws(OperatorError) -> TensorShape {
+        guard let (channels, height, width) = inputShapes[0].channelsHeightWidth else {
+            throw OperatorError("input must be N×C×H×W, got frame shape \(inputShapes[0])")
+        }
+        let g = try window.geometry(inputHeight: height, inputWidth: width)
+        return [channels, g.outputHeight, g.outputWidth]
+    }
+
+    public func forward(_ invocation: ForwardInvocation) {
+        let shape = invocation.inputShapes[0]
+        let g = try! window.geometry(inputHeight: shape[1], inputWidth: shape[2])
+        let planes = invocation.batch * shape[0]
+        for plane in 0..<planes {
+            let x = invocation.inputs[0] + plane * g.inputPlane
+            let y = invocation.output + plane * g.outputPlane
+            let argmax = invocation.indices + plane * g.outputPlane
+            for outputRow in 0..<g.outputHeight {
+                let top = outputRow * g.strideHeight - g.padTop
+                for outputColumn in 0..<g.outputWidth {
+                    let left = outputColumn * g.strideWidth - g.padLeft
+                    var best = -Float.infinity
+                    var bestIndex: Int32 = -1
+                    for i in 0..<g.kernelHeight {
+                        let inputRow = top + i * g.dilationHeight
+                        guard inputRow >= 0 && inputRow < g.inputHeight else { continue }
+                        for j in 0..<g.kernelWidth {
+                            let inputColumn = left + j * g.dilationWidth
+                            guard inputColumn >= 0 && inputColumn < g.inputWidth else { continue }
+                            let index = inputRow * g.inputWidth + inputColumn
+                            let value = x[index]
+                            if value > best || bestIndex < 0 {
+                                best = value
+                                bestIndex = Int32(index)
+                            }
+                        }
+                    }
+                    y[outputRow * g.outputWidth + outputColumn] = best
+                    argmax[outputRow * g.outputWidth + outputColumn] = bestIndex
+                }
+            }
+        }
+    }
+
+    public func backward(_ invocation: BackwardInvocation) {
+        guard let dx = invocation.zeroedGradient(0) else { return }
+        let shape = invocation.inputShapes[0]
+        let channels = shape[0]
+        let inputPlane = shape[1] * shape[2]
+        let outputPlane = invocation.outputShape[1] * invocation.outputShape[2]
+        for row in 0..<invocation.rows {
+            let frame = row / invocation.cotangentsPerFrame
+            for channel in 0..<channels {
+                let argmax = invocation.indices + (frame * channels + channel) * outputPlane
+                let dy = invocation.outputGradient + (row * channels + channel) * outputPlane
+                let dxPlane = dx + (row * channels + channel) * inputPlane
+                for o in 0..<outputPlane where argmax[o] >= 0 {
+                    dxPlane[Int(argmax[o])] += dy[o]
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+/// Elementwise multiplication with broadcasting (ONNX `Mul`): squeeze-excitation gating
+/// (`N×C×H×W · N×C×1×1`), per-channel scales (`N×C×H×W · C×1×1`), scalars.
+///
+/// Inputs: the first data input `N×A`; the second a data input `N×B` or a constant `B`, with `A`
+/// and `B` broadcasting to the output frame shape.
+/// VJP: `dA = dY ⊙ B` and `dB = dY ⊙ A`, each summed over the axes that operand was broadcast
+/// along, using the forward values of the row's own frame.
+public struct MultiplyOperator: Operator {
+    public var operand: BinaryOperand
+    public init(operand: BinaryOperand = .input) { self.operand = operand }
+
+    public var typeName: String { "Mul" }
+    public var dataInputCount: Int { operand.dataInputCount }
+
+    public func outputShape(inputShapes: [TensorShape]) throws(OperatorError) -> TensorShape {
+        let output = try BroadcastLayout.outputShape(inputShapes[0], operand.shape(inputShapes))
+        guard output == inputShapes[0] || operand == .input else {
+            throw OperatorError("a constant of shape \(operand.shape(inputShapes)) may not enlarge the input \(inputShapes[0])")
+        }
+        return output
+    }
+
+    public func forward(_ invocation: ForwardInvocation) {
+        let rightShape = operand.shape(invocation.inputShapes)
+        let layout = BroadcastLayout(output: invocation.outputShape, left: invocation.inputShapes[0], right: rightShape)
+        let run = layout.extents[3], leftStep = layout.leftStrides[3], rightStep = layout.rightStrides[3]
+        for frame in 0..<invocation.batch {
+            let a = invocation.input(0, frame: frame)
+            let y = invocation.output + frame * invocation.outputShape.elementCount
+            operand.withFrame(frame, inputs: invocation.inputs, count: rightShape.elementCount) { b in
+                layout.forEachRun { output, left, right in
+                    for i in 0..<run { y[output + i] = a[left + i * leftStep] * b[right + i * rightStep] }
+                }
+            }
+        }
+    }
+
+    public func backward(_ invocation: BackwardInvocation) {
+        let rightShape = operand.shape(invocation.inputShapes)
+        let layout = BroadcastLayout(output: invocation.outputShape, left: invocation.inputShapes[0], right: rightShape)
+        let run = layout.extents[3], leftStep = layout.leftStrides[3], rightStep = layout.rightStrides[3]
+        let outputCount = invocation.outputShape.elementCount
+        let leftCount = invocation.inputShapes[0].elementCount
+        for input in 0..<dataInputCount {
+            guard let dx = invocation.zeroedGradient(input) else { continue }
+            let count = invocation.inputShapes[input].elementCount
+            for row in 0..<invocation.rows {
+                let frame = row / invocation.cotangentsPerFrame
+                let dy = invocation.outputGradient + row * outputCount
+                let dxRow = dx + row * count
+                let a = invocation.inputs[0] + frame * leftCount
+                operand.withFrame(frame, inputs: invocation.inputs, count: rightShape.elementCount) { b in
+                    layout.forEachRun { output, left, right in
+                        if input == 0 {
+                            for i in 0..<run { dxRow[left + i * leftStep] += dy[output + i] * b[right + i * rightStep] }
+                        } else {
+                            for i in 0..<run { dxRow[right + i * rightStep] += dy[output + i] * a[left + i * leftStep] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
