@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+@testable import Engine
+
+@Suite struct BinaryOperatorTests {
+    @Test func broadcastAddAndMultiplyByHand() throws {
+        var builder = GraphBuilder(name: "by-hand", inputShape: [2, 1, 2])
+        let shifted = builder.add(AddOperator(operand: .constant(Tensor(shape: [2, 1, 1], values: [10, 20]))), builder.input)
+        builder.add(MultiplyOperator(operand: .constant(Tensor(shape: [2], values: [1, -1]))), shifted)
+        let workspace = Workspace(model: try CompiledModel(builder.build()))
+        try workspace.forward([1, 2, 3, 4], batch: 1)
+        #expect(Array(workspace.outputs) == [11, -12, 23, -24])
+    }
+
+    @Test func rejectsShapesThatDoNotBroadcast() throws {
+        let op = AddOperator(operand: .constant(Tensor(shape: [3], repeating: 0)))
+        let error = #expect(throws: EngineError.self) { _ = try CompiledModel(singleNodeGraph(op, inputShape: [2, 4])) }
+        #expect(error?.description == "node 'node' (Add): shapes 2×4 and 3 do not broadcast (axis 1: 4 vs 3)")
+    }
+
+    /// `conv(x) + x`: a residual connection, two data inputs of the same shape.
+    @Test func residualAdd() throws {
+        let shape: TensorShape = [2, 4, 5]
+        let conv = ConvolutionOperator(weights: randomTensor([2, 2, 3, 3], seed: 3), bias: [0.1, -0.2], padding: .symmetric(1))
+        var builder = GraphBuilder(name: "residual", inputShape: shape)
+        let branch = builder.add(conv, builder.input)
+        builder.add(AddOperator(), branch, builder.input)
+        try checkGraph(builder.build()) { x in
+            zip(Reference.convolution(x, shape, conv), x).map { $0 + $1 }
+        }
+    }
+
+    /// `x · sigmoid(mean(x))`: squeeze-excitation gating, `C×H×W · C×1×1`.
+    @Test func squeezeExcitationGate() throws {
+        let shape: TensorShape = [3, 4, 3]
+        var builder = GraphBuilder(name: "se", inputShape: shape)
+        let pooled = builder.add(SpatialMeanOperator(), builder.input)
+        let gate = builder.add(SigmoidOperator(), pooled)
+        builder.add(MultiplyOperator(), builder.input, gate)
+        try checkGraph(builder.build()) { x in
+            let gate = Reference.spatialMean(x, shape).map { 1 / (1 + Foundation.exp(-$0)) }
+            return Reference.broadcast(x, shape, gate, [3, 1, 1], *).values
+        }
+    }
+
+    /// The gate first: a `C×1×1` data input broadcast against `C×H×W`, and the same tensor read
+    /// twice by one node (`x · x`).
+    @Test func broadcastFirstOperandAndSquare() throws {
+        let shape: TensorShape = [2, 3, 3]
+        var builder = GraphBuilder(name: "gate-first", inputShape: shape)
+        let pooled = builder.add(SpatialMeanOperator(), builder.input)
+        let gated = builder.add(MultiplyOperator(), pooled, builder.input)
+        builder.add(MultiplyOperator(), gated, gated)
+        try checkGraph(builder.build()) { x in
+            let gated = Reference.broadcast(Reference.spatialMean(x, shape), [2, 1, 1], x, shape, *).values
+            return gated.map { $0 * $0 }
+        }
+    }
+
+    @Test(arguments: [TensorShape([3, 1, 1]), [1, 4, 1], [5], [], [3, 4, 5]])
+    func constantOperands(_ constantShape: TensorShape) throws {
+        let shape: TensorShape = [3, 4, 5]
+        let constant = randomTensor(constantShape, seed: 9, range: 0.5...1.5)
+        var builder = GraphBuilder(name: "constants", inputShape: shape)
+        let sum = builder.add(AddOperator(operand: .constant(constant)), builder.input)
+        builder.add(MultiplyOperator(operand: .constant(constant)), sum)
+        let c = constant.values.map(Double.init)
+        try checkGraph(builder.build()) { x in
+            let added = Reference.broadcast(x, shape, c, constantShape, +).values
+            return Reference.broadcast(added, shape, c, constantShape, *).values
+        }
+    }
+}

@@ -1,0 +1,101 @@
+import Testing
+@testable import Engine
+
+@Suite struct ConvolutionOperatorTests {
+    /// 3×3 box filter over 0…15 with one pixel of zero padding: every output is the sum of its
+    /// neighbourhood, worked out by hand.
+    @Test func boxFilterWithPaddingByHand() throws {
+        let op = ConvolutionOperator(weights: Tensor(shape: [1, 1, 3, 3], repeating: 1), padding: .symmetric(1))
+        let model = try CompiledModel(singleNodeGraph(op, inputShape: [1, 4, 4]))
+        let workspace = Workspace(model: model)
+        try workspace.forward((0..<16).map(Float.init), batch: 1)
+        expectClose(workspace.outputs, [10, 18, 24, 18, 27, 45, 54, 39, 51, 81, 90, 63, 42, 66, 72, 50] as [Float])
+    }
+
+    /// Stride 2 with asymmetric padding (one row on top, one column on the right) and the kernel
+    /// [[1, 2], [3, 4]]: a transposed kernel or a pad on the wrong side changes every value.
+    @Test func strideAndAsymmetricPaddingByHand() throws {
+        let op = ConvolutionOperator(weights: Tensor(shape: [1, 1, 2, 2], values: [1, 2, 3, 4]), bias: [0.5],
+                                     strides: (2, 2), padding: .explicit(top: 1, left: 0, bottom: 0, right: 1))
+        let model = try CompiledModel(singleNodeGraph(op, inputShape: [1, 4, 4]))
+        #expect(model.tensorShapes[model.outputTensor] == [1, 2, 2])
+        let workspace = Workspace(model: model)
+        try workspace.forward((0..<16).map(Float.init), batch: 1)
+        expectClose(workspace.outputs, [4.5, 18.5, 74.5, 94.5] as [Float])
+    }
+
+    struct Case: CustomTestStringConvertible, Sendable {
+        var name: String
+        var input: TensorShape
+        var weights: TensorShape
+        var strides = (1, 1)
+        var padding = WindowPadding.valid
+        var dilations = (1, 1)
+        var groups = 1
+        var bias = true
+        var testDescription: String { name }
+    }
+
+    static let cases: [Case] = [
+        Case(name: "3×3 pad 1, odd size", input: [2, 5, 5], weights: [3, 2, 3, 3], padding: .symmetric(1)),
+        Case(name: "stride 2, asymmetric pads, 3×2 kernel", input: [2, 7, 6], weights: [3, 2, 3, 2], strides: (2, 2),
+             padding: .explicit(top: 1, left: 0, bottom: 2, right: 1)),
+        Case(name: "stride 3 > kernel 2", input: [1, 8, 7], weights: [2, 1, 2, 2], strides: (3, 3)),
+        Case(name: "dilation 2", input: [2, 7, 7], weights: [2, 2, 3, 3], padding: .symmetric(2), dilations: (2, 2)),
+        Case(name: "groups 2", input: [4, 5, 5], weights: [6, 2, 3, 3], padding: .symmetric(1), groups: 2),
+        Case(name: "depthwise ×2, stride 2", input: [3, 7, 7], weights: [6, 1, 3, 3], strides: (2, 2),
+             padding: .symmetric(1), groups: 3),
+        Case(name: "depthwise, SAME_UPPER, dilation 2", input: [3, 6, 5], weights: [3, 1, 3, 3],
+             padding: .sameUpper, dilations: (2, 2), groups: 3),
+        Case(name: "depthwise 5×5 stride 2 width only", input: [2, 6, 9], weights: [2, 1, 5, 5], strides: (1, 2),
+             padding: .symmetric(2), groups: 2, bias: false),
+        Case(name: "pointwise 1×1", input: [4, 3, 5], weights: [3, 4, 1, 1]),
+        Case(name: "pointwise 1×1, groups 2, no bias", input: [4, 3, 3], weights: [6, 2, 1, 1], groups: 2, bias: false),
+        Case(name: "1×1 stride 2", input: [3, 5, 5], weights: [2, 3, 1, 1], strides: (2, 2)),
+        Case(name: "SAME_LOWER, even kernel", input: [2, 5, 6], weights: [2, 2, 2, 4], padding: .sameLower),
+        Case(name: "SAME_UPPER, stride 2", input: [1, 7, 6], weights: [2, 1, 3, 3], strides: (2, 2), padding: .sameUpper),
+        Case(name: "7×7 stride 2 pad 3 (the paper's stem)", input: [1, 9, 9], weights: [2, 1, 7, 7], strides: (2, 2),
+             padding: .symmetric(3)),
+    ]
+
+    @Test(arguments: cases)
+    func forwardAndVJPMatchReference(_ testCase: Case) throws {
+        let weights = randomTensor(testCase.weights, seed: 11)
+        let bias = testCase.bias ? randomTensor([testCase.weights[0]], seed: 12).values : nil
+        let op = ConvolutionOperator(weights: weights, bias: bias, strides: testCase.strides, padding: testCase.padding,
+                                     dilations: testCase.dilations, groups: testCase.groups)
+        try checkGraph(singleNodeGraph(op, inputShape: testCase.input)) { x in
+            Reference.convolution(x, testCase.input, op)
+        }
+    }
+
+    @Test func sameUpperPutsTheOddPixelAtTheEnd() throws {
+        let window = SpatialWindow(kernelHeight: 4, kernelWidth: 2, padding: .sameUpper)
+        let g = try window.geometry(inputHeight: 5, inputWidth: 5)
+        #expect((g.padTop, g.padBottom, g.padLeft, g.padRight) == (1, 2, 0, 1))
+        #expect((g.outputHeight, g.outputWidth) == (5, 5))
+        var lower = window
+        lower.padding = .sameLower
+        let h = try lower.geometry(inputHeight: 5, inputWidth: 5)
+        #expect((h.padTop, h.padBottom, h.padLeft, h.padRight) == (2, 1, 1, 0))
+    }
+
+    @Test func rejectsMismatchedChannelsNamingTheNode() throws {
+        let op = ConvolutionOperator(weights: Tensor(shape: [4, 3, 3, 3], repeating: 0))
+        var builder = GraphBuilder(name: "bad", inputShape: [2, 8, 8])
+        builder.add(op, builder.input, name: "stem")
+        #expect(throws: EngineError.invalidNode(
+            node: "stem", operator: "Conv", reason: "weights [4×3×3×3] expect 3 input channels, input has 2"
+                .replacingOccurrences(of: "[", with: "").replacingOccurrences(of: "]", with: ""))) {
+            _ = try CompiledModel(builder.build())
+        }
+    }
+
+    @Test func rejectsAKernelLargerThanThePaddedInput() throws {
+        let op = ConvolutionOperator(weights: Tensor(shape: [1, 1, 5, 5], repeating: 0))
+        let error = #expect(throws: EngineError.self) {
+            _ = try CompiledModel(singleNodeGraph(op, inputShape: [1, 3, 3]))
+        }
+        #expect(error?.description == "node 'node' (Conv): window extent 5 exceeds the padded height 3")
+    }
+}

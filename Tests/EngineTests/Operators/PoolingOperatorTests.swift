@@ -1,0 +1,125 @@
+import Testing
+@testable import Engine
+
+@Suite struct PoolingOperatorTests {
+    private func run(_ op: any Operator, _ shape: TensorShape, _ input: [Float]) throws -> (TensorShape, [Float]) {
+        let model = try CompiledModel(singleNodeGraph(op, inputShape: shape))
+        let workspace = Workspace(model: model)
+        try workspace.forward(input, batch: 1)
+        return (model.tensorShapes[model.outputTensor], Array(workspace.outputs))
+    }
+
+    @Test func maxPoolTwoByTwoByHand() throws {
+        let (shape, values) = try run(MaxPoolOperator(window: SpatialWindow(kernel: 2, stride: 2)), [1, 4, 4],
+                                      (0..<16).map(Float.init))
+        #expect(shape == [1, 2, 2])
+        #expect(values == [5, 7, 13, 15])
+    }
+
+    @Test func maxPoolCeilModeKeepsThePartialWindowByHand() throws {
+        let (shape, values) = try run(MaxPoolOperator(window: SpatialWindow(kernel: 2, stride: 2, ceilMode: true)),
+                                      [1, 5, 5], (0..<25).map(Float.init))
+        #expect(shape == [1, 3, 3])
+        #expect(values == [6, 8, 9, 16, 18, 19, 21, 23, 24])
+    }
+
+    @Test func ceilModeDropsAWindowThatStartsInThePadding() throws {
+        // 5 + 2·1 − 2 = 5 → ceil(5/2) + 1 = 4 windows, but the fourth starts at 6 − 1 = 5 ≥ 5.
+        let g = try SpatialWindow(kernel: 2, stride: 2, padding: 1, ceilMode: true).geometry(inputHeight: 5, inputWidth: 5)
+        #expect(g.outputHeight == 3)
+        let floor = try SpatialWindow(kernel: 3, stride: 2).geometry(inputHeight: 6, inputWidth: 6)
+        let ceil = try SpatialWindow(kernel: 3, stride: 2, ceilMode: true).geometry(inputHeight: 6, inputWidth: 6)
+        #expect((floor.outputHeight, ceil.outputHeight) == (2, 3))
+    }
+
+    @Test func maxPoolPaddingNeverWins() throws {
+        // All-negative input: zero padding must not become the maximum.
+        let (_, values) = try run(MaxPoolOperator(window: SpatialWindow(kernel: 3, stride: 1, padding: 1)), [1, 2, 2],
+                                  [-4, -3, -2, -1])
+        #expect(values == [-1, -1, -1, -1])
+    }
+
+    @Test func averagePoolCountIncludePadByHand() throws {
+        let ones = [Float](repeating: 1, count: 9)
+        let window = SpatialWindow(kernel: 3, stride: 1, padding: 1)
+        let (_, included) = try run(AveragePoolOperator(window: window, countIncludePad: true), [1, 3, 3], ones)
+        expectClose(included, [4, 6, 4, 6, 9, 6, 4, 6, 4].map { Float($0) / 9 })
+        let (_, excluded) = try run(AveragePoolOperator(window: window, countIncludePad: false), [1, 3, 3], ones)
+        expectClose(excluded, ones)
+    }
+
+    @Test func averagePoolCeilModeDoesNotCountCellsPastThePadding() throws {
+        // The last window covers one real column and one beyond the (zero) padding: divisor 2, not 4.
+        let window = SpatialWindow(kernel: 2, stride: 2, ceilMode: true)
+        let (shape, values) = try run(AveragePoolOperator(window: window, countIncludePad: true), [1, 5, 5],
+                                      [Float](repeating: 1, count: 25))
+        #expect(shape == [1, 3, 3])
+        expectClose(values, [Float](repeating: 1, count: 9))
+    }
+
+    @Test func spatialMeanByHand() throws {
+        let (shape, values) = try run(SpatialMeanOperator(), [2, 2, 2], [1, 2, 3, 4, 10, 20, 30, 40])
+        #expect(shape == [2, 1, 1])
+        expectClose(values, [2.5, 25] as [Float])
+        let (flat, _) = try run(SpatialMeanOperator(keepDimensions: false, typeName: "ReduceMean"), [2, 2, 2],
+                                [Float](repeating: 0, count: 8))
+        #expect(flat == [2])
+    }
+
+    struct Case: CustomTestStringConvertible, Sendable {
+        var name: String
+        var input: TensorShape
+        var window: SpatialWindow
+        var testDescription: String { name }
+    }
+
+    static let windows: [Case] = [
+        Case(name: "3/s2 pad 1 (the paper's stem pool)", input: [2, 7, 7], window: SpatialWindow(kernel: 3, stride: 2, padding: 1)),
+        Case(name: "2/s2, odd size", input: [1, 5, 7], window: SpatialWindow(kernel: 2, stride: 2)),
+        Case(name: "ceil mode", input: [2, 6, 6], window: SpatialWindow(kernel: 3, stride: 2, ceilMode: true)),
+        Case(name: "ceil mode, pad 1", input: [1, 5, 6], window: SpatialWindow(kernel: 2, stride: 2, padding: 1, ceilMode: true)),
+        Case(name: "stride 3 > kernel 2", input: [1, 8, 8], window: SpatialWindow(kernel: 2, stride: 3)),
+        Case(name: "dilation 2", input: [2, 7, 6], window: SpatialWindow(kernel: 2, stride: 1, dilation: 2)),
+        Case(name: "asymmetric pads, 3×2", input: [1, 6, 5], window: SpatialWindow(
+            kernelHeight: 3, kernelWidth: 2, strideHeight: 2, strideWidth: 1,
+            padding: .explicit(top: 0, left: 1, bottom: 1, right: 0))),
+        Case(name: "SAME_UPPER", input: [1, 5, 5], window: SpatialWindow(
+            kernelHeight: 3, kernelWidth: 3, strideHeight: 2, strideWidth: 2, padding: .sameUpper)),
+    ]
+
+    @Test(arguments: windows)
+    func maxPoolMatchesReference(_ testCase: Case) throws {
+        let op = MaxPoolOperator(window: testCase.window)
+        try checkGraph(singleNodeGraph(op, inputShape: testCase.input)) { x in
+            Reference.pool(x, testCase.input, testCase.window, max: true)
+        }
+    }
+
+    @Test(arguments: windows, [false, true])
+    func averagePoolMatchesReference(_ testCase: Case, countIncludePad: Bool) throws {
+        let op = AveragePoolOperator(window: testCase.window, countIncludePad: countIncludePad)
+        try checkGraph(singleNodeGraph(op, inputShape: testCase.input)) { x in
+            Reference.pool(x, testCase.input, testCase.window, max: false, countIncludePad: countIncludePad)
+        }
+    }
+
+    @Test(arguments: [true, false])
+    func spatialMeanMatchesReference(keepDimensions: Bool) throws {
+        let shape: TensorShape = [3, 5, 4]
+        try checkGraph(singleNodeGraph(SpatialMeanOperator(keepDimensions: keepDimensions), inputShape: shape)) { x in
+            Reference.spatialMean(x, shape)
+        }
+    }
+
+    /// The argmaxes are kept per frame: in a batch, each cotangent row must route to its own
+    /// frame's maxima.
+    @Test func maxPoolRoutesEachCotangentToItsOwnFramesMaximum() throws {
+        let model = try CompiledModel(singleNodeGraph(MaxPoolOperator(window: SpatialWindow(kernel: 2, stride: 2)),
+                                                      inputShape: [1, 2, 2]))
+        let workspace = Workspace(model: model, maxBatch: 2, maxCotangents: 2)
+        try workspace.forward([4, 1, 2, 3, 0, 1, 9, 2], batch: 2)
+        let seeds: [Float] = [1, 2, 10, 20]
+        try seeds.withUnsafeBufferPointer { try workspace.backward(.vectors($0, perFrame: 2)) }
+        #expect(Array(workspace.inputGradient) == [1, 0, 0, 0, 2, 0, 0, 0, 0, 0, 10, 0, 0, 0, 20, 0])
+    }
+}
