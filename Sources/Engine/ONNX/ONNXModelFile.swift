@@ -422,7 +422,7 @@ extension Onnx_TensorProto.DataType {
 // MARK: - File helpers
 
 /// The ONNX name of a `TensorProto.data_type` value (e.g. "FLOAT16"), or "UNKNOWN(n)".
-private func onnxDataTypeName(_ rawValue: Int32) -> String {
+func onnxDataTypeName(_ rawValue: Int32) -> String {
     let names = [
         "UNDEFINED", "FLOAT", "UINT8", "INT8", "UINT16", "INT16", "INT32", "INT64", "STRING", "BOOL",
         "FLOAT16", "DOUBLE", "UINT32", "UINT64", "COMPLEX64", "COMPLEX128", "BFLOAT16",
