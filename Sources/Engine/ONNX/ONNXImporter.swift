@@ -6,6 +6,10 @@ public struct ONNXImportOptions: Sendable {
     public var inputHeight: Int?
     public var inputWidth: Int?
 
+    /// Graph inputs bound to fixed values, which then act as constants (the conformance suite
+    /// feeds weights as inputs).
+    var boundInputs: [String: ONNXConstant] = [:]
+
     public init(inputHeight: Int? = nil, inputWidth: Int? = nil) {
         self.inputHeight = inputHeight
         self.inputWidth = inputWidth
@@ -92,6 +96,7 @@ struct ONNXTranslator {
             if case let .floats(tensor) = constant { parameters += tensor.values.count }
             constants[initializer.name] = constant
         }
+        constants.merge(options.boundInputs) { _, bound in bound }
         self.constants = constants
         self.parameterCount = parameters
 
@@ -104,8 +109,8 @@ struct ONNXTranslator {
             throw ONNXImportError(file: path, reason: "input '\(input.name)' has element type \(onnxDataTypeName(type.elemType)); only FLOAT inputs are supported")
         }
         let dims = type.shape.dim
-        guard dims.count == 4 else {
-            throw ONNXImportError(file: path, reason: "input '\(input.name)' must be N×C×H×W (4 dimensions), it has \(dims.count)")
+        guard !dims.isEmpty else {
+            throw ONNXImportError(file: path, reason: "input '\(input.name)' must have a batch axis (N×C×H×W), it is a scalar")
         }
         func staticValue(_ dim: Onnx_TensorShapeProto.Dimension) -> Int? {
             if case let .dimValue(value) = dim.value, value > 0 { return Int(value) }
@@ -118,24 +123,24 @@ struct ONNXTranslator {
             case nil: "?"
             }
         }
-        guard let channels = staticValue(dims[1]) else {
-            throw ONNXImportError(file: path, reason: "input '\(input.name)' has a dynamic channel dimension; channels must be fixed")
-        }
-        var spatial: [Int] = []
-        for (axis, configured, name) in [(2, options.inputHeight, "height"), (3, options.inputWidth, "width")] {
+        var frame: [Int] = []
+        let spatialAxes = dims.count == 4
+            ? [(1, nil, "channel dimension"), (2, options.inputHeight, "height"), (3, options.inputWidth, "width")]
+            : (1..<dims.count).map { ($0, nil as Int?, "dimension \($0)") }
+        for (axis, configured, name) in spatialAxes {
             if let fixed = staticValue(dims[axis]) {
                 if let configured, configured != fixed {
                     throw ONNXImportError(file: path, reason: "input '\(input.name)' has a fixed \(name) of \(fixed); the configured \(name) \(configured) does not match")
                 }
-                spatial.append(fixed)
+                frame.append(fixed)
             } else if let configured, configured > 0 {
-                spatial.append(configured)
+                frame.append(configured)
             } else {
                 throw ONNXImportError(file: path, reason: "input '\(input.name)' has a dynamic \(name); configure the input size")
             }
         }
         self.inputName = input.name
-        self.inputShape = [channels, spatial[0], spatial[1]]
+        self.inputShape = TensorShape(frame)
         self.staticBatch = staticValue(dims[0])
         self.activations = [input.name: inputShape]
     }

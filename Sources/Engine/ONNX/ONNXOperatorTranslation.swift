@@ -35,7 +35,12 @@ extension ONNXTranslator {
         case "Reshape": try reshape(node)
         case "Gemm": try gemm(node)
         case "MatMul": try matMul(node)
-        case "Identity", "Dropout": try add(IdentityOperator(typeName: node.opType), inputs: [node.requiredInput(0)], node: node)
+        case "Identity": try add(IdentityOperator(typeName: node.opType), inputs: [node.requiredInput(0)], node: node)
+        case "Dropout":
+            if let training = node.input(2), try node.ints(training, "training_mode").contains(where: { $0 != 0 }) {
+                throw ONNXNodeError("training-mode dropout is not supported (inference only)")
+            }
+            try add(IdentityOperator(typeName: node.opType), inputs: [node.requiredInput(0)], node: node)
         case "Cast":
             guard try node.int("to") == Int(Onnx_TensorProto.DataType.float.rawValue) else {
                 throw ONNXNodeError("casting an activation to \(onnxDataTypeName(Int32(try node.int("to")))) is not supported (only FLOAT)")
