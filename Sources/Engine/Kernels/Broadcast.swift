@@ -96,3 +96,31 @@ extension BinaryOperand {
         }
     }
 }
+
+extension BinaryOperand {
+    /// The broadcast output frame shape; a constant may not enlarge the first input.
+    func outputShape(_ inputShapes: [TensorShape]) throws(OperatorError) -> TensorShape {
+        let output = try BroadcastLayout.outputShape(inputShapes[0], shape(inputShapes))
+        guard output == inputShapes[0] || self == .input else {
+            throw OperatorError("a constant of shape \(shape(inputShapes)) may not enlarge the input \(inputShapes[0])")
+        }
+        return output
+    }
+
+    /// `y = combine(a, b)` for every frame, `a` the first input and `b` this operand, broadcast.
+    @inline(__always)
+    func forward(_ invocation: ForwardInvocation, _ combine: (Float, Float) -> Float) {
+        let rightShape = shape(invocation.inputShapes)
+        let layout = BroadcastLayout(output: invocation.outputShape, left: invocation.inputShapes[0], right: rightShape)
+        let run = layout.extents[3], leftStep = layout.leftStrides[3], rightStep = layout.rightStrides[3]
+        for frame in 0..<invocation.batch {
+            let a = invocation.input(0, frame: frame)
+            let y = invocation.output + frame * invocation.outputShape.elementCount
+            withFrame(frame, inputs: invocation.inputs, count: rightShape.elementCount) { b in
+                layout.forEachRun { output, left, right in
+                    for i in 0..<run { y[output + i] = combine(a[left + i * leftStep], b[right + i * rightStep]) }
+                }
+            }
+        }
+    }
+}

@@ -13,27 +13,10 @@ public struct MultiplyOperator: Operator {
     public var dataInputCount: Int { operand.dataInputCount }
 
     public func outputShape(inputShapes: [TensorShape]) throws(OperatorError) -> TensorShape {
-        let output = try BroadcastLayout.outputShape(inputShapes[0], operand.shape(inputShapes))
-        guard output == inputShapes[0] || operand == .input else {
-            throw OperatorError("a constant of shape \(operand.shape(inputShapes)) may not enlarge the input \(inputShapes[0])")
-        }
-        return output
+        try operand.outputShape(inputShapes)
     }
 
-    public func forward(_ invocation: ForwardInvocation) {
-        let rightShape = operand.shape(invocation.inputShapes)
-        let layout = BroadcastLayout(output: invocation.outputShape, left: invocation.inputShapes[0], right: rightShape)
-        let run = layout.extents[3], leftStep = layout.leftStrides[3], rightStep = layout.rightStrides[3]
-        for frame in 0..<invocation.batch {
-            let a = invocation.input(0, frame: frame)
-            let y = invocation.output + frame * invocation.outputShape.elementCount
-            operand.withFrame(frame, inputs: invocation.inputs, count: rightShape.elementCount) { b in
-                layout.forEachRun { output, left, right in
-                    for i in 0..<run { y[output + i] = a[left + i * leftStep] * b[right + i * rightStep] }
-                }
-            }
-        }
-    }
+    public func forward(_ invocation: ForwardInvocation) { operand.forward(invocation, *) }
 
     public func backward(_ invocation: BackwardInvocation) {
         let rightShape = operand.shape(invocation.inputShapes)
