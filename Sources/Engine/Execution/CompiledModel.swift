@@ -20,7 +20,8 @@ public final class CompiledModel: Sendable {
     public let name: String
     /// The input's frame shape, `C×H×W`.
     public let inputShape: TensorShape
-    /// Every tensor's name and frame shape; tensor 0 is the input.
+    /// Every tensor's name and frame shape; tensor 0 is the input, tensors `1…auxiliaryInputCount`
+    /// the auxiliary inputs.
     public let tensorNames: [String]
     public let tensorShapes: [TensorShape]
     /// The nodes in execution order.
@@ -36,6 +37,10 @@ public final class CompiledModel: Sendable {
     /// Indices into ``nodes`` of the nodes the backward pass visits, in visiting order (reverse
     /// execution order, only ancestors of the logits).
     public let backwardOrder: [Int]
+    /// The number of auxiliary (non-differentiated) inputs.
+    public let auxiliaryInputCount: Int
+    /// Whether each tensor depends on the input, so that a gradient flows into it.
+    public let requiresGradient: [Bool]
 
     public init(_ graph: Graph) throws(EngineError) {
         _ = try TopologicalOrder.sort(graph)
@@ -60,9 +65,13 @@ public final class CompiledModel: Sendable {
         guard !needed.isEmpty else { throw .invalidOutput(tensor: folded.outputName, reason: "the graph has no nodes") }
 
         // Resolve names and infer shapes in execution order.
-        var tensorIndex: [String: Int] = [folded.inputName: 0]
-        var names = [folded.inputName], shapes = [folded.inputShape]
-        var dependsOnInput = [true]
+        var tensorIndex: [String: Int] = [:]
+        for (index, name) in folded.inputNames.enumerated() { tensorIndex[name] = index }
+        var names = folded.inputNames, shapes = [folded.inputShape] + folded.auxiliaryInputs.map(\.shape)
+        var dependsOnInput = [true] + folded.auxiliaryInputs.map { _ in false }
+        for (name, shape) in folded.auxiliaryInputs where !shape.isValid {
+            throw .invalidOutput(tensor: name, reason: "auxiliary input shape \(shape) is not positive")
+        }
         var nodes: [CompiledNode] = []
         for index in order where needed.contains(index) {
             let node = folded.nodes[index]
@@ -116,6 +125,8 @@ public final class CompiledModel: Sendable {
         self.classCount = shapes[logits].elementCount
         self.foldedNodes = foldedNames
         self.backwardOrder = backward
+        self.auxiliaryInputCount = folded.auxiliaryInputs.count
+        self.requiresGradient = dependsOnInput
     }
 
     /// Elements of one input frame (`C·H·W`).

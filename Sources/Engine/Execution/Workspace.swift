@@ -81,7 +81,7 @@ public final class Workspace {
         for (step, position) in model.backwardOrder.enumerated() {
             let node = model.nodes[position]
             last[node.output] = step + 1
-            for input in node.inputs where first[input] == nil { first[input] = step + 1 }
+            for input in node.inputs where first[input] == nil && model.requiresGradient[input] { first[input] = step + 1 }
         }
         last[0] = steps + 1
         var requestedTensors: [Int] = []
@@ -187,9 +187,11 @@ public final class Workspace {
 
     // MARK: Forward
 
-    /// Runs the forward pass on `batch` frames: `input` holds `batch×C×H×W` floats.
+    /// Runs the forward pass on `batch` frames: `input` holds `batch×C×H×W` floats, and each of
+    /// `auxiliary` `batch×frame shape` floats of the corresponding auxiliary input.
     /// Throws for a wrong element count, a batch over capacity, or a NaN/infinite input value.
-    public func forward(_ input: UnsafeBufferPointer<Float>, batch: Int) throws(EngineError) {
+    public func forward(_ input: UnsafeBufferPointer<Float>, batch: Int,
+                        auxiliary: [UnsafeBufferPointer<Float>] = []) throws(EngineError) {
         guard batch > 0, batch <= maxBatch else {
             throw .capacityExceeded(what: "batch", requested: batch, capacity: maxBatch)
         }
@@ -200,6 +202,18 @@ public final class Workspace {
         }
         for index in 0..<input.count where !input[index].isFinite {
             throw .nonFiniteInput(frame: index / frame, element: index % frame, value: input[index])
+        }
+        guard auxiliary.count == model.auxiliaryInputCount else {
+            throw .inputShapeMismatch(expected: "\(model.auxiliaryInputCount) auxiliary input(s)", actual: "\(auxiliary.count)")
+        }
+        for (offset, values) in auxiliary.enumerated() {
+            let tensor = offset + 1
+            let count = batch * model.tensorShapes[tensor].elementCount
+            guard values.count == count else {
+                throw .inputShapeMismatch(expected: "\(batch)×\(model.tensorShapes[tensor]) values for '\(model.tensorNames[tensor])'",
+                                          actual: "\(values.count) values")
+            }
+            valuePointers[tensor].update(from: values.baseAddress!, count: count)
         }
         self.batch = 0
         cotangentsPerFrame = 0

@@ -23,14 +23,22 @@ public struct Graph: Sendable {
     public var inputShape: TensorShape
     public var nodes: [GraphNode]
     public var outputName: String
+    /// Further per-frame inputs (name and frame shape) the model reads but saliency is not taken
+    /// with respect to: no gradient flows into them.
+    public var auxiliaryInputs: [(name: String, shape: TensorShape)]
 
-    public init(name: String, inputName: String, inputShape: TensorShape, nodes: [GraphNode], outputName: String) {
+    public init(name: String, inputName: String, inputShape: TensorShape, nodes: [GraphNode], outputName: String,
+                auxiliaryInputs: [(name: String, shape: TensorShape)] = []) {
         self.name = name
         self.inputName = inputName
         self.inputShape = inputShape
         self.nodes = nodes
         self.outputName = outputName
+        self.auxiliaryInputs = auxiliaryInputs
     }
+
+    /// The names of every graph input, the differentiated one first.
+    var inputNames: [String] { [inputName] + auxiliaryInputs.map(\.name) }
 }
 
 /// Builds a ``Graph`` in Swift, one node at a time; every `add` returns the new tensor's name.

@@ -7,15 +7,16 @@ enum TopologicalOrder {
     static func sort(_ graph: Graph) throws(EngineError) -> [Int] {
         var producer: [String: Int] = [:]
         var names = Set<String>()
+        let inputs = Set(graph.inputNames)
         for (index, node) in graph.nodes.enumerated() {
             guard names.insert(node.name).inserted else { throw .duplicateNode(node: node.name) }
-            guard node.output != graph.inputName, producer[node.output] == nil else {
+            guard !inputs.contains(node.output), producer[node.output] == nil else {
                 throw .duplicateTensor(tensor: node.output, node: node.name)
             }
             producer[node.output] = index
         }
         for node in graph.nodes {
-            for input in node.inputs where input != graph.inputName && producer[input] == nil {
+            for input in node.inputs where !inputs.contains(input) && producer[input] == nil {
                 throw .danglingTensor(node: node.name, tensor: input)
             }
         }

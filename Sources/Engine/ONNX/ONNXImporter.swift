@@ -78,6 +78,8 @@ struct ONNXTranslator {
     let inputDimensions: [String]
     /// The batch size the file fixes, if it fixes one.
     let staticBatch: Int?
+    /// Inputs after the first: read per frame, not differentiated.
+    let auxiliaryInputs: [(name: String, shape: TensorShape)]
     var parameterCount = 0
 
     init(file: ONNXModelFile, opset: Int, options: ONNXImportOptions) throws(ONNXImportError) {
@@ -101,8 +103,8 @@ struct ONNXTranslator {
         self.parameterCount = parameters
 
         let inputs = graph.input.filter { constants[$0.name] == nil }
-        guard inputs.count == 1, let input = inputs.first else {
-            throw ONNXImportError(file: path, reason: "the graph must have exactly one non-constant input, it has \(inputs.map(\.name))")
+        guard let input = inputs.first else {
+            throw ONNXImportError(file: path, reason: "the graph has no input that is not an initializer")
         }
         let type = input.type.tensorType
         guard type.elemType == Int32(Onnx_TensorProto.DataType.float.rawValue) else {
@@ -142,7 +144,22 @@ struct ONNXTranslator {
         self.inputName = input.name
         self.inputShape = TensorShape(frame)
         self.staticBatch = staticValue(dims[0])
-        self.activations = [input.name: inputShape]
+        var activations = [input.name: inputShape]
+
+        // Further inputs are per-frame auxiliary inputs; saliency is taken on the first.
+        var auxiliary: [(name: String, shape: TensorShape)] = []
+        for other in inputs.dropFirst() {
+            let type = other.type.tensorType
+            let dims = type.shape.dim.dropFirst().map(staticValue)
+            guard type.elemType == Int32(Onnx_TensorProto.DataType.float.rawValue), !type.shape.dim.isEmpty,
+                  dims.allSatisfy({ $0 != nil }) else {
+                throw ONNXImportError(file: path, reason: "input '\(other.name)' must be a float N×… tensor with fixed dimensions after the batch axis")
+            }
+            auxiliary.append((other.name, TensorShape(dims.map { $0! })))
+            activations[other.name] = auxiliary.last!.shape
+        }
+        self.activations = activations
+        self.auxiliaryInputs = auxiliary
     }
 
     static func decode(_ tensor: Onnx_TensorProto, file: ONNXModelFile, context: String) throws(ONNXImportError) -> ONNXConstant {
@@ -195,7 +212,8 @@ struct ONNXTranslator {
         let name = graph.name.isEmpty ? file.url.deletingPathExtension().lastPathComponent : graph.name
         let producer = [file.model.producerName, file.model.producerVersion].filter { !$0.isEmpty }.joined(separator: " ")
         return ImportedModel(
-            graph: Graph(name: name, inputName: inputName, inputShape: inputShape, nodes: nodes, outputName: output.name),
+            graph: Graph(name: name, inputName: inputName, inputShape: inputShape, nodes: nodes, outputName: output.name,
+                         auxiliaryInputs: auxiliaryInputs),
             opsetVersion: opset, producer: producer, inputName: inputName, inputDimensions: inputDimensions,
             outputName: output.name, outputDimensions: outputDimensions, operatorCounts: counts,
             parameterCount: parameterCount, batchIsDynamic: staticBatch == nil)

@@ -115,10 +115,13 @@ extension ONNXTranslator {
         let op = node.opType
         switch (node.isConstant(left), node.isConstant(right)) {
         case (false, false):
-            guard op == "Add" || op == "Mul" else {
-                throw ONNXNodeError("\(op) of two activations is not supported (only Add and Mul)")
+            let engineOp: any Operator = switch op {
+            case "Add": AddOperator()
+            case "Sub": SubtractOperator()
+            case "Mul": MultiplyOperator()
+            default: DivideOperator()
             }
-            try add(op == "Add" ? AddOperator() as any Operator : MultiplyOperator(), inputs: [left, right], node: node)
+            try add(engineOp, inputs: [left, right], node: node)
         case (false, true), (true, false):
             let swapped = node.isConstant(left)
             guard !swapped || op == "Add" || op == "Mul" else {

@@ -6,9 +6,10 @@ import Testing
 /// engine implements: each model is imported, run on its test inputs and compared with the
 /// expected outputs within the suite's tolerances (rtol 1e-3, atol 1e-7).
 ///
-/// The suite feeds weights and second operands as graph inputs; the runner binds every input
-/// after the first to its test value, so they act as constants. The first input's leading
-/// axis is the batch axis. Tests the importer refuses are listed with the reason, and must be
+/// The suite feeds weights and second operands as graph inputs. The first input's leading axis
+/// is the batch axis. The runner binds an input to its test value as a constant when a node
+/// needs a constant there (weights, shapes, bounds) or when it does not share the batch axis
+/// (a broadcast operand); every other input is fed per frame as an auxiliary activation. Tests the importer refuses are listed with the reason, and must be
 /// exactly the ones in `ConformanceExclusions.txt` beside this file — a new refusal, or a listed
 /// test that now runs, fails the test, so the list stays true.
 @Suite struct ConformanceTests {
@@ -49,8 +50,16 @@ import Testing
                 }
                 let expected = try ONNXTensorData(contentsOf: data.appendingPathComponent("output_0.pb"))
                 var options = ONNXImportOptions()
+                var auxiliary: [[Float]] = []
+                let batchDims = inputs[0].dims
                 for (name, tensor) in zip(inputNames.dropFirst(), inputs.dropFirst()) {
-                    options.boundInputs[name] = tensor.constant
+                    let sharesBatch = tensor.dims.count == batchDims.count && tensor.dims.first == batchDims.first
+                        && [.float, .double, .float16].contains(tensor.dataType)
+                    if sharesBatch && !constantSlot(name, in: graph) {
+                        auxiliary.append(try tensor.floats())
+                    } else {
+                        options.boundInputs[name] = tensor.constant
+                    }
                 }
                 guard graph.output.count == 1 || graph.output.dropFirst().allSatisfy({ name in
                     !FileManager.default.fileExists(atPath: data.appendingPathComponent("output_1.pb").path) || name.name.isEmpty
@@ -67,7 +76,15 @@ import Testing
                 let input = try inputs[0].floats()
                 guard let batch = inputs[0].dims.first, batch > 0 else { return .refused("the input has no batch axis") }
                 let workspace = Workspace(model: model, maxBatch: batch, maxCotangents: 1)
-                try workspace.forward(input, batch: batch)
+                let buffers = auxiliary.map { values in
+                    let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: values.count)
+                    _ = buffer.initialize(from: values)
+                    return buffer
+                }
+                defer { buffers.forEach { $0.deallocate() } }
+                try input.withUnsafeBufferPointer {
+                    try workspace.forward($0, batch: batch, auxiliary: buffers.map { UnsafeBufferPointer($0) })
+                }
                 let actualDims = [batch] + model.tensorShapes[model.outputTensor].dimensions
                 guard actualDims == expected.dims else {
                     return .failed("\(set): output shape \(actualDims), expected \(expected.dims)")
@@ -81,6 +98,19 @@ import Testing
             }
         }
         return .passed
+    }
+
+    /// Input slots where the importer needs a constant (weights, shapes, bounds, axes).
+    static let constantSlots: [String: Set<Int>] = [
+        "Conv": [1, 2], "BatchNormalization": [1, 2, 3, 4], "Gemm": [1, 2], "MatMul": [1], "Reshape": [1],
+        "Clip": [1, 2], "ReduceMean": [1], "Dropout": [1, 2], "Unsqueeze": [1], "Squeeze": [1],
+    ]
+
+    /// Whether some node reads `name` in a slot that must be constant.
+    static func constantSlot(_ name: String, in graph: Onnx_GraphProto) -> Bool {
+        graph.node.contains { node in
+            node.input.enumerated().contains { $0.element == name && (constantSlots[node.opType]?.contains($0.offset) ?? false) }
+        }
     }
 
     /// The conformance tests that exercise the engine's operators.

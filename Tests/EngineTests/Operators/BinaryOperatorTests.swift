@@ -70,4 +70,38 @@ import Testing
             return Reference.broadcast(added, shape, c, constantShape, *).values
         }
     }
+
+    /// `x − relu(x)` and `x / (1 + sigmoid(mean(x)))`: two activations, the divisor broadcast.
+    @Test func subtractAndDivideActivations() throws {
+        let shape: TensorShape = [2, 3, 3]
+        var builder = GraphBuilder(name: "sub-div", inputShape: shape)
+        let relu = builder.add(ReLUOperator(), builder.input)
+        let difference = builder.add(SubtractOperator(), builder.input, relu)
+        let gate = builder.add(SigmoidOperator(), builder.add(SpatialMeanOperator(), builder.input))
+        let divisor = builder.add(AddOperator(operand: .constant(Tensor(scalar: 1))), gate)
+        builder.add(DivideOperator(), difference, divisor)
+        try checkGraph(builder.build()) { x in
+            let difference = x.map { $0 - max($0, 0) }
+            let divisor = Reference.spatialMean(x, shape).map { 1 + 1 / (1 + Foundation.exp(-$0)) }
+            return Reference.broadcast(difference, shape, divisor, [2, 1, 1], /).values
+        }
+    }
+
+    /// An auxiliary input is read per frame but receives no gradient.
+    @Test func auxiliaryInputsFeedTheForwardPassOnly() throws {
+        let graph = Graph(name: "aux", inputName: "x", inputShape: [3], nodes: [
+            GraphNode(name: "mul", op: MultiplyOperator(), inputs: ["x", "scale"], output: "y"),
+        ], outputName: "y", auxiliaryInputs: [("scale", [3])])
+        let model = try CompiledModel(graph)
+        #expect(model.requiresGradient == [true, false, true])
+        let workspace = Workspace(model: model, maxBatch: 2)
+        let x: [Float] = [1, 2, 3, 4, 5, 6], scale: [Float] = [10, 20, 30, -1, -2, -3]
+        try x.withUnsafeBufferPointer { input in
+            try scale.withUnsafeBufferPointer { try workspace.forward(input, batch: 2, auxiliary: [$0]) }
+        }
+        #expect(Array(workspace.outputs) == [10, 40, 90, -4, -10, -18])
+        try workspace.backward(.classes([1]))
+        #expect(Array(workspace.inputGradient) == [0, 20, 0, 0, -2, 0])
+        #expect(throws: EngineError.self) { try workspace.forward(x, batch: 2) }
+    }
 }
