@@ -10,7 +10,7 @@ CONFIG       ?= release
 BIN          := .build/$(CONFIG)/saliencyd
 
 # C libraries the code links (through pkg-config) and data the tests read.
-DEB_BUILD    := pkg-config libopenblas-dev libzmq3-dev libturbojpeg0-dev libpng-dev
+DEB_BUILD    := pkg-config libopenblas-dev libzmq3-dev libturbojpeg0-dev libpng-dev zlib1g-dev
 DEB_TEST     := libonnx-testdata
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

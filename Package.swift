@@ -24,6 +24,12 @@ let package = Package(
         .systemLibrary(
             name: "CTurboJPEG", pkgConfig: "libturbojpeg",
             providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(
+            name: "CPNG", pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(
+            name: "CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
 
         .target(
             name: "Engine",
@@ -32,7 +38,7 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .target(
             name: "Pipeline",
-            dependencies: ["Engine", "CZeroMQ", "CTurboJPEG"]),
+            dependencies: ["Engine", "CZeroMQ", "CTurboJPEG", "CPNG", "CZlib"]),
         .executableTarget(
             name: "Daemon",
             dependencies: [
@@ -43,6 +49,6 @@ let package = Package(
         .testTarget(
             name: "EngineTests", dependencies: ["Engine", "CBLAS"],
             exclude: ["ONNX/ConformanceExclusions.txt"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "CZeroMQ", "CTurboJPEG"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "CZeroMQ", "CTurboJPEG", "CPNG", "CZlib"]),
     ]
 )

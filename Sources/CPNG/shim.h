@@ -1,0 +1,2 @@
+// libpng's API (Debian: libpng-dev).
+#include <png.h>
