@@ -5,9 +5,12 @@
 /// `(oh·sH − padTop + i·dH, ow·sW − padLeft + j·dW)` for every output position (0 in the padding).
 /// `col2im` is its transpose: it adds every column entry back onto the pixel it came from.
 enum Im2Col {
-    /// Fills `columns` (`(channels·kH·kW)×(Ho·Wo)`) from `input` (`channels×H×W`).
+    /// Fills `columns` (`(channels·kH·kW)×(Ho·Wo)`) from `input` (`channels×H×W`). Consecutive
+    /// rows of `columns` start `rowStride` floats apart (default `Ho·Wo`; wider when several
+    /// frames' columns sit side by side).
     static func unfold(_ input: UnsafePointer<Float>, channels: Int, geometry g: WindowGeometry,
-                       into columns: UnsafeMutablePointer<Float>) {
+                       into columns: UnsafeMutablePointer<Float>, rowStride: Int? = nil) {
+        let rowStride = rowStride ?? g.outputPlane
         let outputWidth = g.outputWidth
         var row = columns
         for channel in 0..<channels {
@@ -40,16 +43,17 @@ enum Im2Col {
                         (destination + validColumns.upperBound)
                             .update(repeating: 0, count: outputWidth - validColumns.upperBound)
                     }
-                    row += g.outputPlane
+                    row += rowStride
                 }
             }
         }
     }
 
-    /// Adds `columns` (`(channels·kH·kW)×(Ho·Wo)`) back onto `output` (`channels×H×W`); entries
-    /// that fall in the padding are discarded.
+    /// Adds `columns` (`(channels·kH·kW)×(Ho·Wo)`, rows `rowStride` apart) back onto `output`
+    /// (`channels×H×W`); entries that fall in the padding are discarded.
     static func fold(_ columns: UnsafePointer<Float>, channels: Int, geometry g: WindowGeometry,
-                     addingInto output: UnsafeMutablePointer<Float>) {
+                     addingInto output: UnsafeMutablePointer<Float>, rowStride: Int? = nil) {
+        let rowStride = rowStride ?? g.outputPlane
         let outputWidth = g.outputWidth
         var row = columns
         for channel in 0..<channels {
@@ -72,7 +76,7 @@ enum Im2Col {
                             }
                         }
                     }
-                    row += g.outputPlane
+                    row += rowStride
                 }
             }
         }

@@ -58,15 +58,23 @@ import Testing
              padding: .symmetric(3)),
     ]
 
-    @Test(arguments: cases)
-    func forwardAndVJPMatchReference(_ testCase: Case) throws {
+    /// Every case three ways: all frames (and cotangent rows) in one GEMM, one at a time, and in
+    /// chunks of 4 (so 3 frames and 3 × 3 rows split unevenly).
+    @Test(arguments: cases, [nil, 1, 4])
+    func forwardAndVJPMatchReference(_ testCase: Case, framesPerGEMM: Int?) throws {
         let weights = randomTensor(testCase.weights, seed: 11)
         let bias = testCase.bias ? randomTensor([testCase.weights[0]], seed: 12).values : nil
-        let op = ConvolutionOperator(weights: weights, bias: bias, strides: testCase.strides, padding: testCase.padding,
+        var op = ConvolutionOperator(weights: weights, bias: bias, strides: testCase.strides, padding: testCase.padding,
                                      dilations: testCase.dilations, groups: testCase.groups)
-        try checkGraph(singleNodeGraph(op, inputShape: testCase.input)) { x in
-            Reference.convolution(x, testCase.input, op)
+        if let framesPerGEMM {
+            op.scratchBudget = 1
+            let outputShape = try op.outputShape(inputShapes: [testCase.input])
+            let perFrame = op.scratchCount(inputShapes: [testCase.input], outputShape: outputShape)
+            op.scratchBudget = max(perFrame, 1) * framesPerGEMM
         }
+        try checkGraph(singleNodeGraph(op, inputShape: testCase.input), reference: { x in
+            Reference.convolution(x, testCase.input, op)
+        }, batch: 3)
     }
 
     @Test func sameUpperPutsTheOddPixelAtTheEnd() throws {
