@@ -7,6 +7,10 @@ public enum Cotangents {
     case allClasses
     /// The one-hot vectors of these classes, the same for every frame.
     case classes([Int])
+    /// The one-hot vectors of each frame's `n` highest-scoring classes, highest first (the
+    /// predicted class, then its closest rivals) — for approximating the active and inactive
+    /// maps of models with many classes.
+    case topClasses(Int)
     /// Arbitrary cotangents: `batch·perFrame` rows of `classCount` values, row `n·perFrame + k`.
     case vectors(UnsafeBufferPointer<Float>, perFrame: Int)
 }

@@ -277,6 +277,24 @@ public final class Workspace {
             perFrame = list.count
             for k in list where k < 0 || k >= classes { throw .classOutOfRange(index: k, classCount: classes) }
             for frame in 0..<batch { for (slot, k) in list.enumerated() { cotangentClassTable[frame * list.count + slot] = Int32(k) } }
+        case let .topClasses(count):
+            perFrame = min(count, classes)
+            guard perFrame > 0, perFrame <= maxCotangents else {
+                throw .capacityExceeded(what: "cotangents per frame", requested: count, capacity: maxCotangents)
+            }
+            for frame in 0..<batch {
+                let row = valuePointers[model.logitsTensor] + frame * classes
+                // Partial selection: repeatedly take the best class not yet taken (n is small).
+                for slot in 0..<perFrame {
+                    var best = -1
+                    for k in 0..<classes {
+                        var taken = false
+                        for previous in 0..<slot where cotangentClassTable[frame * perFrame + previous] == Int32(k) { taken = true }
+                        if !taken && (best < 0 || row[k] > row[best]) { best = k }
+                    }
+                    cotangentClassTable[frame * perFrame + slot] = Int32(best)
+                }
+            }
         case let .vectors(vectors, count):
             perFrame = count
             guard vectors.count == batch * count * classes else {

@@ -46,16 +46,20 @@ public enum SaliencyMaps {
 
     /// The map of `method` for `frame` of the workspace's last backward pass.
     ///
-    /// `active`/`inactive` need a backward pass with ``Cotangents/allClasses``; the other maps
-    /// accept any pass that carried the predicted class. Returns `nil` when the pass lacks it.
-    public static func compute(_ method: SaliencyMethod, workspace: Workspace, frame: Int) -> [Float]? {
+    /// `active`/`inactive` need a backward pass with ``Cotangents/allClasses``; with
+    /// `approximate`, any pass that carried the predicted class serves, and they compare `g_k`
+    /// only against the classes it carried (e.g. ``Cotangents/topClasses(_:)``) — an
+    /// approximation that can only add pixels to the exact maps. The other maps accept any pass
+    /// that carried the predicted class. Returns `nil` when the pass lacks what the map needs.
+    public static func compute(_ method: SaliencyMethod, workspace: Workspace, frame: Int,
+                               approximate: Bool = false) -> [Float]? {
         let model = workspace.model
         let perFrame = workspace.cotangentsPerFrame
         guard perFrame > 0, frame < workspace.batch else { return nil }
         let predicted = workspace.predictedClass(frame: frame)
         guard let target = (0..<perFrame).first(where: { workspace.cotangentClass(frame: frame, cotangent: $0) == predicted })
         else { return nil }
-        if method.needsJacobian && perFrame != model.classCount { return nil }
+        if method.needsJacobian && perFrame != model.classCount && !approximate { return nil }
         let shape = model.inputShape
         var map = [Float](repeating: 0, count: shape.elementCount / shape[0])
         let gradients = workspace.inputGradient.baseAddress! + frame * perFrame * shape.elementCount
