@@ -12,14 +12,16 @@ func expectClose<A: BinaryFloatingPoint, E: BinaryFloatingPoint>(
         return
     }
     var worst: (index: Int, excess: Double)? = nil
+    var violations = 0
     for i in a.indices {
         let allowed = atol + rtol * abs(e[i])
         let error = abs(a[i] - e[i])
+        if !(error <= allowed) { violations += 1 }
         if !(error <= allowed), error - allowed > (worst?.excess ?? -1) { worst = (i, error - allowed) }
     }
     if let worst {
         let i = worst.index
-        let message = "\(comment()) element \(i): expected \(e[i]), got \(a[i]) (|Δ| = \(abs(a[i] - e[i])), rtol \(rtol), atol \(atol))"
+        let message = "\(comment()) element \(i): expected \(e[i]), got \(a[i]) (|Δ| = \(abs(a[i] - e[i])), rtol \(rtol), atol \(atol)); \(violations) of \(a.count) elements out of tolerance"
         Issue.record(Comment(rawValue: message), sourceLocation: sourceLocation)
     }
 }
