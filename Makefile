@@ -1,6 +1,7 @@
 # saliencyd — build, run and test.
 #
-#   make run    builds saliencyd (release) and runs the main job on the bundled default model
+#   make run    builds saliencyd (release) and runs the main job on the bundled default model:
+#               the engine demo, then the maps of the bundled sample images into out/
 #   make test   installs what the tests need (Debian packages) and runs every test
 #
 # Both install missing Debian packages with apt-get (as root, or through sudo).
@@ -40,6 +41,8 @@ build: deps
 
 run: build
 	$(BIN) demo
+	$(BIN) explain --format npy,json,png --out out models/samples/*.png
+	@echo "maps written to out/ (open out/*.overlay.png); see docs/methods.md"
 
 test: deps-test
 	$(SWIFT) test
