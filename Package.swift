@@ -49,6 +49,7 @@ let package = Package(
         .testTarget(
             name: "EngineTests", dependencies: ["Engine", "CBLAS"],
             exclude: ["ONNX/ConformanceExclusions.txt"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Pipeline", "Engine"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "CZeroMQ", "CTurboJPEG", "CPNG", "CZlib"]),
     ]
 )

@@ -10,12 +10,13 @@ struct EvalCommand: ParsableCommand {
         abstract: "Run the paper's deletion evaluation (allegiance curves and their areas) on a dataset.",
         discussion: """
         Datasets: an IDX images file (e.g. t10k-images-idx3-ubyte.gz, gzip or not; labels are read \
-        from the labels file beside it), or a uint8 .npy array N×H×W or N×H×W×C (--labels for labels). \
-        Images must have the model's input size.
+        from the labels file beside it), a uint8 .npy array N×H×W or N×H×W×C (--labels for labels), \
+        or a folder of class folders of PNG/JPEG images (labels from the sorted folder names). \
+        Images are converted to the model's input like explain's (channels, resize, preprocessing).
         """)
 
-    @Option(help: "The ONNX model (default: the bundled Fashion-MNIST model).") var model: String?
-    @Option(help: "The dataset: an IDX images file or a .npy array.") var dataset: String
+    @OptionGroup var modelOptions: ModelOptions
+    @Option(help: "The dataset: an IDX images file, a .npy array or a folder of class folders.") var dataset: String
     @Option(help: "A labels file for a .npy dataset (.npy or one integer per line).") var labels: String?
     @Option(help: "Evaluate only the first N images.") var limit: Int?
     @Option(help: "Substitute values in [0, 1], comma-separated.") var substitute = "0,1"
@@ -39,28 +40,34 @@ struct EvalCommand: ParsableCommand {
         }
         guard batch > 0, limit.map({ $0 > 0 }) ?? true else { throw ValidationError("--batch and --limit must be positive") }
 
-        let bundle = try ModelBundle.load(model.map { URL(fileURLWithPath: $0) } ?? DefaultModel.url())
-        let data = try ImageDataset.load(dataset, labels: labels).prefix(limit)
-        guard data.width == bundle.width, data.height == bundle.height else {
-            throw CommandFailure("\(dataset): images are \(data.width)×\(data.height), the model takes \(bundle.width)×\(bundle.height)")
-        }
-        guard data.channels == bundle.channels else {
-            throw CommandFailure("\(dataset): images have \(data.channels) channel(s), the model takes \(bundle.channels)")
-        }
+        let bundle = try modelOptions.load()
+        let source = try EvaluationSource.load(dataset, labels: labels, limit: limit)
         let evaluator = DeletionEvaluator(model: bundle.model, preprocessing: bundle.preprocessing, methods: methods,
                                           substitutes: substitutes, batch: batch)
-        let total = data.count
+        let total = source.count
         let frame = bundle.model.inputCount
         let started = Date()
         var lastReport = Date.distantPast
+        var skipped: [String] = []
         var index = 0
         while index < total {
-            let count = min(batch, total - index)
+            let end = min(index + batch, total)
             var images: [Float] = []
-            images.reserveCapacity(count * frame)
-            for i in index..<(index + count) { images += data.planarImage(i) }
-            try evaluator.add(images: images, count: count, labels: data.labels.map { Array($0[index..<(index + count)]) })
-            index += count
+            var labels: [Int] = []
+            images.reserveCapacity((end - index) * frame)
+            for i in index..<end {
+                do {
+                    images += FramePreparation.scaledPlanes(try source.image(i), for: bundle)
+                    labels.append(source.label(i) ?? -1)
+                } catch {
+                    skipped.append("\(error)")
+                    FileHandle.standardError.write(Data("\nerror: \(error) (skipped)\n".utf8))
+                }
+            }
+            if !labels.isEmpty {
+                try evaluator.add(images: images, count: labels.count, labels: source.hasLabels ? labels : nil)
+            }
+            index = end
             if Date().timeIntervalSince(lastReport) > 2 || index == total {
                 lastReport = Date()
                 let elapsed = Date().timeIntervalSince(started)
@@ -72,7 +79,7 @@ struct EvalCommand: ParsableCommand {
         FileHandle.standardError.write(Data("\n".utf8))
 
         print("model      \(bundle.name) (\(bundle.url.path))")
-        print("dataset    \(dataset): \(evaluator.imageCount) images \(data.width)×\(data.height)×\(data.channels)")
+        print("dataset    \(dataset): \(evaluator.imageCount) images" + (skipped.isEmpty ? "" : ", \(skipped.count) unreadable and skipped"))
         if evaluator.labelledCount > 0 {
             print(String(format: "accuracy   %.2f %% (%d of %d predictions equal the label)",
                          100 * Double(evaluator.correctCount) / Double(evaluator.labelledCount), evaluator.correctCount,
@@ -115,6 +122,50 @@ struct EvalCommand: ParsableCommand {
                 percentages: evaluator.percentages, substitutes: substitutes, methods: methods,
                 curve: { evaluator.curve(method: $0, substitute: $1) }, area: { evaluator.area(method: $0, substitute: $1) })
             try svg.write(toFile: plot, atomically: true, encoding: .utf8)
+        }
+    }
+}
+
+/// The images `eval` reads: an IDX or `.npy` array, or a folder of class folders.
+enum EvaluationSource {
+    case array(ImageDataset)
+    case folder(ImageFolder)
+
+    static func load(_ path: String, labels: String?, limit: Int?) throws -> EvaluationSource {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+            var folder = try ImageFolder.load(path)
+            if let limit { folder.files = Array(folder.files.prefix(limit)) }
+            return .folder(folder)
+        }
+        return .array(try ImageDataset.load(path, labels: labels).prefix(limit))
+    }
+
+    var count: Int {
+        switch self {
+        case let .array(data): data.count
+        case let .folder(folder): folder.files.count
+        }
+    }
+
+    var hasLabels: Bool {
+        switch self {
+        case let .array(data): data.labels != nil
+        case .folder: true
+        }
+    }
+
+    func label(_ index: Int) -> Int? {
+        switch self {
+        case let .array(data): data.labels?[index]
+        case let .folder(folder): folder.files[index].label
+        }
+    }
+
+    func image(_ index: Int) throws -> Image {
+        switch self {
+        case let .array(data): data.image(index)
+        case let .folder(folder): try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: folder.files[index].path))
         }
     }
 }

@@ -15,7 +15,7 @@ struct ExplainCommand: ParsableCommand {
         .npy inputs: uint8 H×W or H×W×C (RGB), or float32 H×W or H×W×C already scaled to [0, 1].
         """)
 
-    @Option(help: "The ONNX model (default: the bundled Fashion-MNIST model).") var model: String?
+    @OptionGroup var modelOptions: ModelOptions
     @Option(help: "Maps to compute, comma-separated: vanilla, positive, negative, active, inactive, signed.")
     var methods = "vanilla,positive,negative,active,inactive,signed"
     @Option(help: "Outputs, comma-separated: npy, json, png.") var format = "npy,json"
@@ -34,7 +34,7 @@ struct ExplainCommand: ParsableCommand {
         guard formats.isSubset(of: ["npy", "json", "png"]), !formats.isEmpty else {
             throw ValidationError("--format takes npy, json and png, got '\(format)'")
         }
-        let bundle = try ModelBundle.load(model.map { URL(fileURLWithPath: $0) } ?? DefaultModel.url())
+        let bundle = try modelOptions.load()
         let outputFolder = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: outputFolder, withIntermediateDirectories: true)
         let workspace = Workspace(model: bundle.model, maxBatch: 1,
@@ -102,7 +102,7 @@ struct ExplainCommand: ParsableCommand {
                     .init(name: method.rawValue, file: "\(stem).\(method.rawValue).npy", width: width, height: height,
                           min: map.min() ?? 0, max: map.max() ?? 0)
                 },
-                timingsMilliseconds: [
+                timingsMs: [
                     "preprocess": Double(prepared - started) / 1e6, "forward": Double(forwarded - prepared) / 1e6,
                     "backward": Double(backwarded - forwarded) / 1e6, "maps": Double(finished - backwarded) / 1e6,
                 ],
@@ -134,7 +134,7 @@ struct ExplainReport: Encodable {
     var logits: [Float]
     var predicted: Prediction
     var maps: [Map]
-    var timingsMilliseconds: [String: Double]
+    var timingsMs: [String: Double]
     var backward: String
 }
 

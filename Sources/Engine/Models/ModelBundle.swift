@@ -51,3 +51,18 @@ public struct ModelBundle: Sendable {
             name: sidecar.name ?? url.deletingPathExtension().lastPathComponent)
     }
 }
+
+extension ModelBundle {
+    /// The same model with its sidecar's preprocessing or channel order replaced (command-line
+    /// overrides); validated like the sidecar.
+    public func overriding(preprocessing: Preprocessing? = nil, channelOrder: ChannelOrder? = nil) throws -> ModelBundle {
+        let preprocessing = preprocessing ?? self.preprocessing
+        try preprocessing.validate(channels: channels)
+        let order = channelOrder ?? self.channelOrder
+        if (order == .gray) != (channels == 1) {
+            throw ModelSidecar.Error.invalid(key: "channel_order", reason: "'\(order.rawValue)' does not fit a model with \(channels) channel(s)")
+        }
+        return ModelBundle(url: url, imported: imported, model: model, sidecar: sidecar, labels: labels,
+                           preprocessing: preprocessing, channelOrder: order, name: name)
+    }
+}

@@ -42,12 +42,22 @@ public struct ImageDataset: Sendable {
         return result
     }
 
-    /// Loads a dataset from `path`: an IDX images file (`*-images-idx3-ubyte`, gzip or not, labels
+    /// Loads a dataset from `path` (use ``ImageFolder`` for a folder of class folders): an IDX images file (`*-images-idx3-ubyte`, gzip or not, labels
     /// read from the `*-labels-idx1-ubyte[.gz]` beside it), or a `.npy` uint8 array `N×H×W` or
     /// `N×H×W×C` with labels from `labels` (a `.npy` or a text file with one integer per line).
     public static func load(_ path: String, labels labelsPath: String? = nil) throws(Error) -> ImageDataset {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+            throw Error(path: path, reason: "is a folder; load folders with ImageFolder.load")
+        }
         if path.hasSuffix(".npy") { return try loadNumpy(path, labels: labelsPath) }
         return try loadIDX(path, labels: labelsPath)
+    }
+
+    /// Image `index` as an ``Image`` (`H×W×C` bytes).
+    public func image(_ index: Int) -> Image {
+        let size = width * height * channels
+        return Image(width: width, height: height, channels: channels, pixels: Array(pixels[(index * size)..<((index + 1) * size)]))
     }
 
     private static func read(_ path: String) throws(Error) -> Data {

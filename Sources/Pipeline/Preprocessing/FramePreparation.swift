@@ -60,12 +60,20 @@ public enum FramePreparation {
         return planes
     }
 
-    /// `H×W×C` interleaved values times `scale`, as `C×H×W` planes.
+    /// `H×W×C` interleaved values times `scale`, as `C×H×W` planes. A scale of `1/n` for a whole
+    /// `n` divides by `n` instead, so that `1/255` gives exactly what torchvision's `ToTensor`
+    /// (`x / 255`) gives.
     static func planar(_ image: FloatImage, scale: Float) -> [Float] {
         let plane = image.width * image.height
         var result = [Float](repeating: 0, count: plane * image.channels)
+        let divisor = (1 / Double(scale)).rounded()
+        let divides = abs(1 / Double(scale) - divisor) < 1e-4 && divisor >= 1
+        let d = Float(divisor)
         for p in 0..<plane {
-            for c in 0..<image.channels { result[c * plane + p] = image.pixels[p * image.channels + c] * scale }
+            for c in 0..<image.channels {
+                let value = image.pixels[p * image.channels + c]
+                result[c * plane + p] = divides ? value / d : value * scale
+            }
         }
         return result
     }

@@ -33,7 +33,7 @@ import Testing
         let data = try ImageDataset.load(datasetPath).prefix(reference.images)
         let methods: [SaliencyMethod] = [.vanilla, .positive, .negative, .active, .inactive]
         var images: [Float] = []
-        for index in 0..<data.count { images += data.planarImage(index) }
+        for index in 0..<data.count { images += FramePreparation.scaledPlanes(data.image(index), for: bundle) }
 
         // Selections, image by image.
         let workspace = Workspace(model: bundle.model, maxBatch: data.count)
