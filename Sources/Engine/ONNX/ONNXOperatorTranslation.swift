@@ -183,11 +183,15 @@ extension ONNXTranslator {
             axes = try node.ints("axes", default: [])
         }
         let normalised = try Set(axes.map { (axis) throws(ONNXNodeError) in try node.axis(axis, rank: frame.rank + 1) })
-        guard frame.rank == 3, normalised == [2, 3] else {
-            throw ONNXNodeError("ReduceMean over axes \(axes) of N×\(frame) is not supported (only the spatial axes [2, 3] of N×C×H×W)")
-        }
         let keep = try node.int("keepdims", default: 1) != 0
-        try add(SpatialMeanOperator(keepDimensions: keep, typeName: "ReduceMean"), inputs: [data], node: node)
+        guard !normalised.isEmpty, !normalised.contains(0) else {
+            throw ONNXNodeError("ReduceMean over axes \(axes) of N×\(frame) would average across the batch axis")
+        }
+        if frame.rank == 3 && normalised == [2, 3] {
+            try add(SpatialMeanOperator(keepDimensions: keep, typeName: "ReduceMean"), inputs: [data], node: node)
+        } else {
+            try add(ReduceMeanOperator(axes: Set(normalised.map { $0 - 1 }), keepDimensions: keep), inputs: [data], node: node)
+        }
     }
 
     // MARK: Shapes
@@ -282,9 +286,12 @@ extension ONNXTranslator {
         let data = try node.requiredInput(0)
         let frame = try node.activation(data)
         let axis = try node.axis(node.int("axis", default: opset >= 13 ? -1 : 1), rank: frame.rank + 1)
-        guard axis == frame.rank || (opset < 13 && axis == 1 && frame.rank == 1) else {
-            throw ONNXNodeError("softmax over axis \(axis) of N×\(frame) is not supported (only the last axis)")
+        guard axis > 0 else { throw ONNXNodeError("softmax along the batch axis is not supported") }
+        // Before opset 13, Softmax flattened the axes from `axis` on: the same as the last axis
+        // only when `axis` is the last one.
+        guard opset >= 13 || axis == frame.rank else {
+            throw ONNXNodeError("opset \(opset) softmax over axes \(axis)… of N×\(frame) (flattened) is not supported; only the last axis")
         }
-        try add(SoftmaxOperator(), inputs: [data], node: node)
+        try add(SoftmaxOperator(axis: axis == frame.rank ? nil : axis - 1), inputs: [data], node: node)
     }
 }

@@ -204,8 +204,11 @@ import Testing
         spec.nodes = [Self.node("Gemm", ["x", "w"], "y", name: "fc", int: ["transA": 1])]
         expectError(spec, "node 'fc' (Gemm): transA = 1 is not supported (transposing the data input would move the batch axis)")
 
-        spec.nodes = [Self.node("Softmax", ["x"], "y", name: "sm", int: ["axis": 1])]
-        expectError(spec, "node 'sm' (Softmax): softmax over axis 1 of N×2×4×4 is not supported (only the last axis)")
+        spec.nodes = [Self.node("Softmax", ["x"], "y", name: "sm", int: ["axis": 0])]
+        expectError(spec, "node 'sm' (Softmax): softmax along the batch axis is not supported")
+
+        spec.nodes = [Self.node("ReduceMean", ["x"], "y", name: "mean", ints: ["axes": [0, 1]])]
+        expectError(spec, "node 'mean' (ReduceMean): ReduceMean over axes [0, 1] of N×2×4×4 would average across the batch axis")
     }
 
     @Test func unsupportedShapesAndWeights() {

@@ -61,6 +61,23 @@ import Testing
         }, inputRange: -3...3)
     }
 
+    /// Softmax along the middle axis of `3×4×2` frames (each of the 3×2 columns sums to 1).
+    @Test func softmaxAlongAnInnerAxis() throws {
+        var builder = GraphBuilder(name: "softmax-axis", inputShape: [3, 4, 2])
+        let probabilities = builder.add(SoftmaxOperator(axis: 1), builder.input)
+        builder.add(IdentityOperator(), probabilities)
+        try checkGraph(builder.build(), reference: { x in
+            var y = x
+            for a in 0..<3 {
+                for c in 0..<2 {
+                    let column = (0..<4).map { x[(a * 4 + $0) * 2 + c] }
+                    for (b, value) in Reference.softmax(column).enumerated() { y[(a * 4 + b) * 2 + c] = value }
+                }
+            }
+            return y
+        }, inputRange: -3...3)
+    }
+
     @Test func batchNormalizationUnfolded() throws {
         let shape: TensorShape = [3, 2, 2]
         let op = BatchNormalizationOperator(scale: [1.5, -0.5, 2], shift: [0.1, 0.2, -0.3], mean: [0.5, -1, 0],

@@ -122,4 +122,25 @@ import Testing
         try seeds.withUnsafeBufferPointer { try workspace.backward(.vectors($0, perFrame: 2)) }
         #expect(Array(workspace.inputGradient) == [1, 0, 0, 0, 2, 0, 0, 0, 0, 0, 10, 0, 0, 0, 20, 0])
     }
+
+    /// Mean over arbitrary frame axes, kept or dropped, against a direct reference.
+    @Test(arguments: [([0], true), ([1], false), ([0, 2], true), ([2], false)] as [([Int], Bool)])
+    func reduceMeanOverFrameAxes(axes: [Int], keep: Bool) throws {
+        let shape: TensorShape = [3, 4, 2]
+        let op = ReduceMeanOperator(axes: Set(axes), keepDimensions: keep)
+        try checkGraph(singleNodeGraph(op, inputShape: shape)) { x in
+            var sums: [Int: (Double, Int)] = [:]
+            for a in 0..<3 {
+                for b in 0..<4 {
+                    for c in 0..<2 {
+                        let key = [a, b, c].enumerated().map { axes.contains($0.offset) ? 0 : $0.element }
+                        let flat = (key[0] * 4 + key[1]) * 2 + key[2]
+                        let entry = sums[flat] ?? (0, 0)
+                        sums[flat] = (entry.0 + x[(a * 4 + b) * 2 + c], entry.1 + 1)
+                    }
+                }
+            }
+            return sums.keys.sorted().map { sums[$0]!.0 / Double(sums[$0]!.1) }
+        }
+    }
 }
