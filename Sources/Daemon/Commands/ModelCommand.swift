@@ -39,6 +39,9 @@ struct ModelInfoCommand: ParsableCommand {
         row("producer", "\(imported.producer.isEmpty ? "unknown" : imported.producer), opset \(imported.opsetVersion)")
         row("input", "\(imported.inputName): \(imported.inputDimensions.joined(separator: "×"))"
             + " → runs as N×\(compiled.inputShape)\(imported.batchIsDynamic ? "" : " (static batch in the file; run as dynamic)")")
+        for (name, shape) in imported.graph.auxiliaryInputs {
+            row("auxiliary", "\(name): N×\(shape) (read per frame; saliency is taken on '\(imported.inputName)' only)")
+        }
         row("output", "\(imported.outputName): \(imported.outputDimensions.joined(separator: "×"))")
         row("classes", "\(compiled.classCount), logits tensor '\(compiled.tensorNames[compiled.logitsTensor])'"
             + (compiled.logitsTensor == compiled.outputTensor ? "" : " (saliency is taken before the final softmax)"))

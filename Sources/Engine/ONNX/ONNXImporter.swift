@@ -118,13 +118,7 @@ struct ONNXTranslator {
             if case let .dimValue(value) = dim.value, value > 0 { return Int(value) }
             return nil
         }
-        self.inputDimensions = dims.map { dim in
-            switch dim.value {
-            case let .dimValue(value): String(value)
-            case let .dimParam(name): name.isEmpty ? "?" : name
-            case nil: "?"
-            }
-        }
+        self.inputDimensions = Self.describe(dims)
         var frame: [Int] = []
         let spatialAxes = dims.count == 4
             ? [(1, nil, "channel dimension"), (2, options.inputHeight, "height"), (3, options.inputWidth, "width")]
@@ -160,6 +154,17 @@ struct ONNXTranslator {
         }
         self.activations = activations
         self.auxiliaryInputs = auxiliary
+    }
+
+    /// Dimensions as the file declares them: numbers, names of dynamic ones, `?` when unknown.
+    static func describe(_ dims: [Onnx_TensorShapeProto.Dimension]) -> [String] {
+        dims.map { dim in
+            switch dim.value {
+            case let .dimValue(value): String(value)
+            case let .dimParam(name): name.isEmpty ? "?" : name
+            case nil: "?"
+            }
+        }
     }
 
     static func decode(_ tensor: Onnx_TensorProto, file: ONNXModelFile, context: String) throws(ONNXImportError) -> ONNXConstant {
@@ -202,13 +207,7 @@ struct ONNXTranslator {
         }
         var counts: [String: Int] = [:]
         for node in graph.node { counts[node.opType, default: 0] += 1 }
-        let outputDimensions = output.type.tensorType.shape.dim.map { dim -> String in
-            switch dim.value {
-            case let .dimValue(value): String(value)
-            case let .dimParam(name): name.isEmpty ? "?" : name
-            case nil: "?"
-            }
-        }
+        let outputDimensions = Self.describe(output.type.tensorType.shape.dim)
         let name = graph.name.isEmpty ? file.url.deletingPathExtension().lastPathComponent : graph.name
         let producer = [file.model.producerName, file.model.producerVersion].filter { !$0.isEmpty }.joined(separator: " ")
         return ImportedModel(
