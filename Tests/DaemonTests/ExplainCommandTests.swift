@@ -117,4 +117,28 @@ import Testing
         let report = try JSONDecoder().decode(Report.self, from: Data(contentsOf: out.appendingPathComponent("first.json")))
         #expect(report.predicted.label == "T-shirt/top")
     }
+
+    /// `--top-classes` labels the maps as an approximation; with every other class it is exact.
+    @Test func topClassesIsLabelledAnApproximation() throws {
+        let out = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        struct Labelled: Decodable { var approximation: String?; var backward: String }
+        let approximate = try Self.run(["explain", "--top-classes", "3", "--out", out.appendingPathComponent("a").path, "models/samples/4-shirt.png"])
+        #expect(approximate.status == 0, "\(approximate.errors)")
+        #expect(approximate.output.contains("approximated against the top 3 other classes"))
+        let a = try JSONDecoder().decode(Labelled.self, from: Data(contentsOf: out.appendingPathComponent("a/4-shirt.json")))
+        #expect(a.approximation?.hasPrefix("APPROXIMATION") == true)
+        let exact = try Self.run(["explain", "--top-classes", "9", "--out", out.appendingPathComponent("b").path, "models/samples/4-shirt.png"])
+        #expect(exact.status == 0)
+        let b = try JSONDecoder().decode(Labelled.self, from: Data(contentsOf: out.appendingPathComponent("b/4-shirt.json")))
+        #expect(b.approximation == nil)
+        #expect(b.backward == "whole Jacobian (10 classes)")
+        // The approximate active map is never below the exact one.
+        let full = try Self.run(["explain", "--out", out.appendingPathComponent("c").path, "models/samples/4-shirt.png"])
+        #expect(full.status == 0)
+        let approximateMap = try NumpyArray(contentsOf: out.appendingPathComponent("a/4-shirt.active.npy")).values
+        let exactMap = try NumpyArray(contentsOf: out.appendingPathComponent("c/4-shirt.active.npy")).values
+        let slack = 1e-5 * (exactMap.max() ?? 0)
+        #expect(zip(approximateMap, exactMap).allSatisfy { $0 >= $1 - slack })
+    }
 }

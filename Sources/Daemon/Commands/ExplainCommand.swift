@@ -21,6 +21,10 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: "Outputs, comma-separated: npy, json, png.") var format = "npy,json"
     @Option(help: "Output folder (created if missing).") var out: String
     @Flag(help: "3-channel inputs are BGR (as OpenCV writes arrays), not RGB.") var bgr = false
+    @Option(help: ArgumentHelp(
+        "Approximate active/inactive by comparing only against the N highest-scoring other classes.",
+        discussion: "For models with many classes; the JSON labels such maps as approximations."))
+    var topClasses: Int?
     @Argument(help: "Image files: JPEG, PNG or .npy.") var inputs: [String]
 
     func run() throws {
@@ -35,6 +39,7 @@ struct ExplainCommand: ParsableCommand {
             throw ValidationError("--format takes npy, json and png, got '\(format)'")
         }
         let bundle = try modelOptions.load()
+        if let topClasses, topClasses < 1 { throw ValidationError("--top-classes must be at least 1") }
         let outputFolder = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: outputFolder, withIntermediateDirectories: true)
         let workspace = Workspace(model: bundle.model, maxBatch: 1,
@@ -72,11 +77,16 @@ struct ExplainCommand: ParsableCommand {
         let prepared = DispatchTime.now().uptimeNanoseconds
         try workspace.forward(tensor, batch: 1)
         let forwarded = DispatchTime.now().uptimeNanoseconds
-        try workspace.backward(methods.contains(where: \.needsJacobian) ? .allClasses : .predictedClass)
+        let approximate = methods.contains(where: \.needsJacobian) && (topClasses.map { $0 + 1 < bundle.model.classCount } ?? false)
+        if approximate, let topClasses {
+            try workspace.backward(.topClasses(topClasses + 1))
+        } else {
+            try workspace.backward(methods.contains(where: \.needsJacobian) ? .allClasses : .predictedClass)
+        }
         let backwarded = DispatchTime.now().uptimeNanoseconds
         var maps: [(SaliencyMethod, [Float])] = []
         for method in methods {
-            guard let map = SaliencyMaps.compute(method, workspace: workspace, frame: 0) else { continue }
+            guard let map = SaliencyMaps.compute(method, workspace: workspace, frame: 0, approximate: approximate) else { continue }
             maps.append((method, map))
         }
         let finished = DispatchTime.now().uptimeNanoseconds
@@ -106,7 +116,11 @@ struct ExplainCommand: ParsableCommand {
                     "preprocess": Double(prepared - started) / 1e6, "forward": Double(forwarded - prepared) / 1e6,
                     "backward": Double(backwarded - forwarded) / 1e6, "maps": Double(finished - backwarded) / 1e6,
                 ],
-                backward: methods.contains(where: \.needsJacobian) ? "whole Jacobian (\(bundle.model.classCount) classes)" : "predicted class only")
+                backward: approximate ? "predicted class and the \(topClasses ?? 0) highest-scoring others"
+                    : methods.contains(where: \.needsJacobian) ? "whole Jacobian (\(bundle.model.classCount) classes)" : "predicted class only",
+                approximation: approximate
+                    ? "APPROXIMATION: active and inactive compare against the \(topClasses ?? 0) highest-scoring other classes only, not all \(bundle.model.classCount - 1)"
+                    : nil)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             encoder.keyEncodingStrategy = .convertToSnakeCase
@@ -120,7 +134,8 @@ struct ExplainCommand: ParsableCommand {
                 try PNGEncoder.write(HeatMap.overlay(heat, on: image), to: folder.appendingPathComponent("\(stem).\(method.rawValue).overlay.png"))
             }
         }
-        print("\(input): \(bundle.labels[predicted]) (class \(predicted)), \(maps.count) maps → \(folder.path)/\(stem).*")
+        print("\(input): \(bundle.labels[predicted]) (class \(predicted)), \(maps.count) maps → \(folder.path)/\(stem).*"
+              + (approximate ? " (active/inactive approximated against the top \(topClasses ?? 0) other classes)" : ""))
     }
 }
 
@@ -136,6 +151,8 @@ struct ExplainReport: Encodable {
     var maps: [Map]
     var timingsMs: [String: Double]
     var backward: String
+    /// Set when active/inactive were approximated (``ExplainCommand/topClasses``).
+    var approximation: String?
 }
 
 /// Reads an input for `explain`: JPEG or PNG through the image decoder, `.npy` arrays directly.
