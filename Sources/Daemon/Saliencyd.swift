@@ -8,5 +8,5 @@ struct Saliencyd: ParsableCommand {
         abstract: "Signed gradient saliency maps for CNN classifiers.",
         discussion: "Computes the positive, negative, active and inactive maps of Llorente et al., "
             + "\"A matter of attitude\" (arXiv:2309.12913).",
-        subcommands: [ExplainCommand.self, EvalCommand.self, ModelCommand.self, DemoCommand.self])
+        subcommands: [ExplainCommand.self, EvalCommand.self, BenchCommand.self, ModelCommand.self, DemoCommand.self])
 }

@@ -1,0 +1,92 @@
+import ArgumentParser
+import Engine
+import Foundation
+
+/// `saliencyd bench`: engine-only timings of forward, forward + one gradient, and forward + the
+/// whole Jacobian, against the machine's measured `sgemm` roofline.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Time the engine on a model: forward, forward + gradient, forward + whole Jacobian.",
+        discussion: "Per-image medians (and 10th/90th percentiles) over repeated runs after a warm-up, on random "
+            + "inputs in [0, 1]. Compare ratios from one run on one machine; the machine is shared and noisy.")
+
+    @OptionGroup var modelOptions: ModelOptions
+    @Option(help: "Frames per batch.") var batch = 1
+    @Option(help: "OpenBLAS threads.") var threads = 2
+    @Option(help: "Timed repetitions of each measurement.") var repeats = 20
+    @Flag(help: "Print one JSON object instead of a table.") var json = false
+
+    struct Report: Encodable {
+        var model: String
+        var batch: Int
+        var threads: Int
+        var input: [Int]
+        var classes: Int
+        var forwardMs: Double
+        var gradientMs: Double
+        var jacobianMs: Double
+        var forwardMsSpread: [Double]
+        var gradientMsSpread: [Double]
+        var jacobianMsSpread: [Double]
+        var gflopPerImage: Double
+        var achievedForwardGflops: Double
+        var sgemmGflops: Double
+        var repeats: Int
+    }
+
+    func run() throws {
+        guard batch > 0, threads > 0, repeats > 0 else { throw ValidationError("--batch, --threads and --repeats must be positive") }
+        BLAS.threadCount = threads
+        let bundle = try modelOptions.load()
+        let model = bundle.model
+        let workspace = Workspace(model: model, maxBatch: batch)
+        var random = SeededGenerator(seed: 1)
+        let input = random.uniform(count: batch * model.inputCount, in: 0...1)
+
+        func measure(_ body: () throws -> Void) rethrows -> (median: Double, p10: Double, p90: Double) {
+            try body()
+            try body()
+            var samples: [Double] = []
+            for _ in 0..<repeats {
+                let start = DispatchTime.now().uptimeNanoseconds
+                try body()
+                samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6 / Double(batch))
+            }
+            samples.sort()
+            func quantile(_ q: Double) -> Double { samples[min(samples.count - 1, Int((Double(samples.count - 1) * q).rounded()))] }
+            return (quantile(0.5), quantile(0.1), quantile(0.9))
+        }
+        let forward = try measure { try workspace.forward(input, batch: batch) }
+        let gradient = try measure {
+            try workspace.forward(input, batch: batch)
+            try workspace.backward(.predictedClass)
+        }
+        let jacobian = try measure {
+            try workspace.forward(input, batch: batch)
+            try workspace.backward(.allClasses)
+        }
+        let gflop = Double(model.forwardFLOPs) / 1e9
+        let report = Report(
+            model: bundle.name, batch: batch, threads: threads, input: model.inputShape.dimensions, classes: model.classCount,
+            forwardMs: forward.median, gradientMs: gradient.median, jacobianMs: jacobian.median,
+            forwardMsSpread: [forward.p10, forward.p90], gradientMsSpread: [gradient.p10, gradient.p90],
+            jacobianMsSpread: [jacobian.p10, jacobian.p90], gflopPerImage: gflop,
+            achievedForwardGflops: gflop / (forward.median / 1000), sgemmGflops: BLAS.measureSGEMM(), repeats: repeats)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            return
+        }
+        print("model      \(bundle.name): input \(model.inputShape), \(model.classCount) classes, \(String(format: "%.4f", gflop)) GFLOP per image forward")
+        print("setup      batch \(batch), \(threads) OpenBLAS thread(s), \(repeats) repeats; sgemm \(String(format: "%.1f", report.sgemmGflops)) GFLOP/s")
+        print("per image  median (p10–p90)")
+        for (name, value) in [("forward", forward), ("forward + gradient", gradient), ("forward + Jacobian", jacobian)] {
+            print("  " + name.padding(toLength: 20, withPad: " ", startingAt: 0)
+                  + String(format: "%9.3f ms  (%.3f–%.3f)", value.median, value.p10, value.p90))
+        }
+        print(String(format: "forward    %.1f GFLOP/s achieved", report.achievedForwardGflops))
+    }
+}

@@ -1,0 +1,35 @@
+import CBLAS
+import Dispatch
+
+/// OpenBLAS's thread count and a measurement of its `sgemm` throughput (the roofline the
+/// engine is measured against).
+public enum BLAS {
+    /// Threads OpenBLAS uses for each call (process-wide).
+    public static var threadCount: Int {
+        get { Int(openblas_get_num_threads()) }
+        set { openblas_set_num_threads(Int32(max(1, newValue))) }
+    }
+
+    /// The best `sgemm` throughput in GFLOP/s over `repeats` products of `size×size` matrices
+    /// (`2·size³` floating-point operations each), after one warm-up product.
+    public static func measureSGEMM(size: Int = 1024, repeats: Int = 5) -> Double {
+        let count = size * size
+        let a = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        let b = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        let c = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        defer { a.deallocate(); b.deallocate(); c.deallocate() }
+        for i in 0..<count {
+            a[i] = Float(i % 7) / 7
+            b[i] = Float(i % 5) / 5
+        }
+        var best = 0.0
+        for run in 0...repeats {
+            let start = DispatchTime.now().uptimeNanoseconds
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(size), Int32(size), Int32(size),
+                        1, a, Int32(size), b, Int32(size), 0, c, Int32(size))
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            if run > 0 { best = max(best, 2 * Double(size * size * size) / seconds / 1e9) }
+        }
+        return best
+    }
+}
