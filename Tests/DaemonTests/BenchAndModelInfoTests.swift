@@ -1,0 +1,41 @@
+import Foundation
+import Testing
+
+/// `saliencyd bench --json` and `saliencyd model info` on the bundled model, end to end.
+@Suite struct BenchAndModelInfoTests {
+    struct BenchReport: Decodable {
+        var model: String
+        var batch: Int
+        var classes: Int
+        var forward_ms: Double
+        var gradient_ms: Double
+        var jacobian_ms: Double
+        var forward_ms_spread: [Double]
+        var gflop_per_image: Double
+        var sgemm_gflops: Double
+    }
+
+    @Test func benchPrintsOneJSONObject() throws {
+        let run = try ExplainCommandTests.run(["bench", "--json", "--repeats", "3", "--batch", "2", "--threads", "1"])
+        #expect(run.status == 0, "\(run.errors)")
+        let report = try JSONDecoder().decode(BenchReport.self, from: Data(run.output.utf8))
+        #expect(report.model == "fashion-mnist-cnn" && report.batch == 2 && report.classes == 10)
+        #expect(report.forward_ms > 0 && report.gradient_ms > 0 && report.jacobian_ms > 0)
+        #expect(report.forward_ms_spread.count == 2 && report.forward_ms_spread[0] <= report.forward_ms_spread[1])
+        // 2·(Σ conv MACs + FC) of the paper's CNN at 28×28: 4.5 MFLOP.
+        #expect(abs(report.gflop_per_image - 0.0045) < 0.0002)
+        #expect(report.sgemm_gflops > 1)
+    }
+
+    @Test func modelInfoDescribesTheBundledModel() throws {
+        let run = try ExplainCommandTests.run(["model", "info", "models/fashion-mnist-cnn.onnx"])
+        #expect(run.status == 0, "\(run.errors)")
+        #expect(run.output.contains("input       input: batch×1×28×28 → runs as N×1×28×28"))
+        #expect(run.output.contains("classes     10, logits tensor 'logits'"))
+        #expect(run.output.contains("operators   24 ONNX nodes: Conv 10, Relu 10, Flatten 1, Gemm 1, GlobalAveragePool 1, MaxPool 1"))
+        #expect(run.output.contains("parameters  492,010"))
+        let missing = try ExplainCommandTests.run(["model", "info", "/nonexistent.onnx"])
+        #expect(missing.status != 0)
+        #expect(missing.errors.contains("/nonexistent.onnx"))
+    }
+}
