@@ -1,7 +1,15 @@
 import ArgumentParser
 
-/// `saliencyd`: explains what a CNN classifier looks at, live.
+/// The entry point: pick OpenBLAS's kernels (see ``BLASCoreSelection``), then run the command.
 @main
+enum Main {
+    static func main() {
+        BLASCoreSelection.reexecuteIfNeeded()
+        Saliencyd.main()
+    }
+}
+
+/// `saliencyd`: explains what a CNN classifier looks at, live.
 struct Saliencyd: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "saliencyd",

@@ -32,6 +32,7 @@ struct BenchCommand: ParsableCommand {
         var gflopPerImage: Double
         var achievedForwardGflops: Double
         var sgemmGflops: Double
+        var blasCore: String
         var repeats: Int
     }
 
@@ -72,7 +73,7 @@ struct BenchCommand: ParsableCommand {
             forwardMs: forward.median, gradientMs: gradient.median, jacobianMs: jacobian.median,
             forwardMsSpread: [forward.p10, forward.p90], gradientMsSpread: [gradient.p10, gradient.p90],
             jacobianMsSpread: [jacobian.p10, jacobian.p90], gflopPerImage: gflop,
-            achievedForwardGflops: gflop / (forward.median / 1000), sgemmGflops: BLAS.measureSGEMM(), repeats: repeats)
+            achievedForwardGflops: gflop / (forward.median / 1000), sgemmGflops: BLAS.measureSGEMM(), blasCore: BLAS.coreName, repeats: repeats)
         if json {
             let encoder = JSONEncoder()
             encoder.keyEncodingStrategy = .convertToSnakeCase
@@ -81,7 +82,7 @@ struct BenchCommand: ParsableCommand {
             return
         }
         print("model      \(bundle.name): input \(model.inputShape), \(model.classCount) classes, \(String(format: "%.4f", gflop)) GFLOP per image forward")
-        print("setup      batch \(batch), \(threads) OpenBLAS thread(s), \(repeats) repeats; sgemm \(String(format: "%.1f", report.sgemmGflops)) GFLOP/s")
+        print("setup      batch \(batch), \(threads) OpenBLAS thread(s), \(repeats) repeats; sgemm \(String(format: "%.1f", report.sgemmGflops)) GFLOP/s (OpenBLAS \(report.blasCore) kernels)")
         print("per image  median (p10–p90)")
         for (name, value) in [("forward", forward), ("forward + gradient", gradient), ("forward + Jacobian", jacobian)] {
             print("  " + name.padding(toLength: 20, withPad: " ", startingAt: 0)

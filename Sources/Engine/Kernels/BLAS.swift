@@ -10,6 +10,12 @@ public enum BLAS {
         set { openblas_set_num_threads(Int32(max(1, newValue))) }
     }
 
+    /// The kernel set OpenBLAS chose for this CPU (e.g. `SkylakeX`, `Haswell`, `Prescott`).
+    public static var coreName: String {
+        guard let name = openblas_get_corename() else { return "unknown" }
+        return String(cString: name)
+    }
+
     /// The best `sgemm` throughput in GFLOP/s over `repeats` products of `size×size` matrices
     /// (`2·size³` floating-point operations each), after one warm-up product.
     public static func measureSGEMM(size: Int = 1024, repeats: Int = 5) -> Double {
