@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""Render the saliencyd-vs-PyTorch benchmark table (Markdown) for compare.sh.
+
+Reads, for every CASE given, ``DIR/CASE.pytorch.json`` (output of
+pytorch_reference.py) and, if present, ``DIR/CASE.saliencyd.json`` (output of
+``saliencyd bench --json``), and prints one Markdown document: machine, date,
+the commands that produced the files, the table, and how every derived column
+is defined.  Uses only the standard library.
+
+Usage:
+  make_table.py --dir DIR --commands DIR/commands.txt CASE [CASE ...]
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+from pathlib import Path
+
+# A p90/p10 ratio above this flags a timing as noisy in the notes.
+NOISY_SPREAD = 1.5
+
+
+def machine() -> dict:
+    """CPU model name and core counts from lscpu (falls back to os.cpu_count)."""
+    info = {"model_name": platform.processor() or "unknown", "cpus": os.cpu_count()}
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return info
+    fields = {}
+    for line in out.splitlines():
+        key, _, value = line.partition(":")
+        fields[key.strip()] = value.strip()
+    info["model_name"] = fields.get("Model name", info["model_name"])
+    info["cpus"] = fields.get("CPU(s)", info["cpus"])
+    info["cores_per_socket"] = fields.get("Core(s) per socket")
+    info["threads_per_core"] = fields.get("Thread(s) per core")
+    info["sockets"] = fields.get("Socket(s)")
+    return info
+
+
+def fmt_ms(v: float | None) -> str:
+    if v is None:
+        return "—"
+    if v >= 100:
+        return f"{v:.0f}"
+    if v >= 10:
+        return f"{v:.1f}"
+    return f"{v:.2f}"
+
+
+def ratio(a: float | None, b: float | None) -> str:
+    if a is None or b is None or b == 0:
+        return "—"
+    r = a / b
+    return f"{r:.2f}" if r >= 0.1 else f"{r:.3f}"
+
+
+def load(path: Path) -> dict | None:
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--dir", required=True, type=Path)
+    ap.add_argument("--commands", type=Path, default=None)
+    ap.add_argument("cases", nargs="+")
+    args = ap.parse_args()
+
+    m = machine()
+    rows, notes, first_pt = [], [], None
+    for case in args.cases:
+        pt = load(args.dir / f"{case}.pytorch.json")
+        sd = load(args.dir / f"{case}.saliencyd.json")
+        if pt is None:
+            raise SystemExit(f"missing {args.dir / (case + '.pytorch.json')}")
+        first_pt = first_pt or pt
+        classes = (sd or pt)["classes"]
+        gflop = sd.get("gflop_per_image") if sd else None
+        gflop_src = ""
+        if gflop is None and pt.get("gflop_per_image") is not None:
+            gflop, gflop_src = pt["gflop_per_image"], "†"
+        roofline = None
+        if sd and sd.get("gflop_per_image") and sd.get("sgemm_gflops"):
+            roofline = sd["gflop_per_image"] * (1 + classes) / sd["sgemm_gflops"] * 1000.0
+        sd_fwd = sd.get("forward_ms") if sd else None
+        sd_grad = sd.get("gradient_ms") if sd else None
+        sd_jac = sd.get("jacobian_ms") if sd else None
+        name = case.rsplit("-b", 1)[0]
+        rows.append([
+            name, "×".join(map(str, pt["input"])), str(pt["batch"]), str(pt["threads"]), str(classes),
+            f"{gflop:.3g}{gflop_src}" if gflop is not None else "—",
+            fmt_ms(sd_fwd), fmt_ms(sd_grad), fmt_ms(sd_jac),
+            fmt_ms(pt["forward_ms"]), fmt_ms(pt["saliency_ms"]),
+            fmt_ms(pt.get("reference_loop_ms")), fmt_ms(pt["jacobian_ms"]),
+            fmt_ms(roofline),
+            ratio(sd_grad, pt["saliency_ms"]), ratio(sd_jac, pt["jacobian_ms"]),
+            ratio(sd_jac, pt.get("reference_loop_ms")), ratio(sd_jac, roofline),
+        ])
+        if pt.get("jacobian_method", "").startswith("torch.func"):
+            notes.append(f"{case}: (c) used {pt['jacobian_method']} (is_grads_batched failed)")
+        load_avg = pt.get("loadavg_1min")
+        if load_avg and max(load_avg) > float(pt["threads"]) + 0.5:
+            notes.append(f"{case}: 1-min load average {load_avg[0]:.1f}→{load_avg[1]:.1f} during the "
+                         f"PyTorch run (> threads): the machine was busy, treat as noisy")
+        for who, res in (("PyTorch", pt), ("saliencyd", sd)):
+            wide = [k[:-len("_ms_spread")] for k, v in sorted((res or {}).items())
+                    if k.endswith("_ms_spread") and v and v[0] > 0 and v[1] / v[0] > NOISY_SPREAD]
+            if wide:
+                notes.append(f"{case}: {who} p90/p10 > {NOISY_SPREAD} for {', '.join(wide)}: noisy")
+        if sd is None:
+            notes.append(f"{case}: no saliencyd result (PyTorch half only)")
+
+    header = ["model", "input", "B", "T", "K", "GFLOP/img",
+              "sd fwd", "sd grad", "sd Jac",
+              "pt fwd", "pt (a) grad", "pt (b) loop", "pt (c) Jac",
+              "roofline Jac", "sd grad ÷ (a)", "sd Jac ÷ (c)", "sd Jac ÷ (b)", "sd Jac ÷ roofline"]
+    align = ["---"] * 6 + ["---:"] * (len(header) - 6)
+
+    pt0 = first_pt or {}
+    out = ["# saliencyd vs PyTorch: forward, gradient and Jacobian timings", ""]
+    cores = m.get("cores_per_socket")
+    out.append(f"- machine: {m['model_name']}, {m['cpus']} CPUs"
+               + (f" ({m.get('sockets')} socket × {cores} cores × {m.get('threads_per_core')} threads)"
+                  if cores else ""))
+    out.append(f"- date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}")
+    out.append(f"- PyTorch {pt0.get('torch')} (BLAS {pt0.get('blas_info')}, oneDNN "
+               f"{'yes' if pt0.get('mkldnn_available') else 'no'}, CPU capability "
+               f"{pt0.get('cpu_capability')}); env "
+               + ", ".join(f"{k}={'unset' if v is None else v}" for k, v in (pt0.get("env") or {}).items())
+               if pt0 else "")
+    out += ["", "| " + " | ".join(header) + " |", "|" + "|".join(align) + "|"]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    out += [
+        "",
+        "All times are per image, in milliseconds: the median over the repeats (after warm-up) of",
+        "the time for one batch of B images divided by B (p10/p90 spreads are in the JSON files).",
+        "B = batch, T = threads (saliencyd `--threads`, PyTorch `torch.set_num_threads`), K = classes.",
+        "",
+        "- **sd fwd / sd grad / sd Jac**: `saliencyd bench` — forward only; forward + one input",
+        "  gradient (predicted class); forward + whole Jacobian (all K classes, one batched backward).",
+        "- **pt fwd**: PyTorch forward under `torch.no_grad()`.",
+        "- **pt (a) grad**: PyTorch autograd saliency — forward, then",
+        "  `logits[range(B), argmax].sum().backward()` (one backward for the batch).",
+        "- **pt (b) loop**: the paper's reference code — per image, one forward+backward for the",
+        "  prediction and one forward+backward per class (K+1 pairs, batch size 1).",
+        "- **pt (c) Jac**: one batched forward, then one `torch.autograd.grad(logits, x,",
+        "  grad_outputs=identity cotangents, is_grads_batched=True)`.",
+        "- **roofline Jac** = gflop_per_image × (1 + K) / sgemm_gflops × 1000 ms: one forward plus K",
+        "  input-gradient backward passes, each counted as costing one forward's FLOPs, at",
+        "  saliencyd's measured SGEMM rate (`gflop_per_image` and `sgemm_gflops` from `saliencyd bench`).",
+        "- **Ratios** are time ratios, saliencyd ÷ reference: below 1 means saliencyd is faster",
+        "  (for the roofline: how many times slower than the roofline saliencyd runs).",
+    ]
+    if any(r[5].endswith("†") for r in rows):
+        out.append("- † GFLOP/img from PyTorch's `torch.utils.flop_counter` (no saliencyd result).")
+    if notes:
+        out += ["", "Notes:", ""] + [f"- {n}" for n in notes]
+    if args.commands and args.commands.exists():
+        out += ["", "Commands:", "", "```"] + args.commands.read_text().rstrip("\n").splitlines() + ["```"]
+    print("\n".join(out))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
