@@ -45,28 +45,8 @@ struct BenchCommand: ParsableCommand {
         var random = SeededGenerator(seed: 1)
         let input = random.uniform(count: batch * model.inputCount, in: 0...1)
 
-        func measure(_ body: () throws -> Void) rethrows -> (median: Double, p10: Double, p90: Double) {
-            try body()
-            try body()
-            var samples: [Double] = []
-            for _ in 0..<repeats {
-                let start = DispatchTime.now().uptimeNanoseconds
-                try body()
-                samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6 / Double(batch))
-            }
-            samples.sort()
-            func quantile(_ q: Double) -> Double { samples[min(samples.count - 1, Int((Double(samples.count - 1) * q).rounded()))] }
-            return (quantile(0.5), quantile(0.1), quantile(0.9))
-        }
-        let forward = try measure { try workspace.forward(input, batch: batch) }
-        let gradient = try measure {
-            try workspace.forward(input, batch: batch)
-            try workspace.backward(.predictedClass)
-        }
-        let jacobian = try measure {
-            try workspace.forward(input, batch: batch)
-            try workspace.backward(.allClasses)
-        }
+        let timings = try EngineTimings.measure(workspace, input: input, batch: batch, repeats: repeats)
+        let (forward, gradient, jacobian) = (timings.forward, timings.gradient, timings.jacobian)
         let gflop = Double(model.forwardFLOPs) / 1e9
         let report = Report(
             model: bundle.name, batch: batch, threads: threads, input: model.inputShape.dimensions, classes: model.classCount,

@@ -30,23 +30,9 @@ struct DemoCommand: ParsableCommand {
         print("model      \(model.name): \(model.nodes.count) nodes, \(parameters) parameters, input \(model.inputShape), \(model.classCount) classes")
         print("workspace  \(workspace.allocationCount) allocations, \(workspace.allocatedBytes / 1024) KiB for batch \(batch) × \(workspace.maxCotangents) cotangents")
 
-        func time(_ body: () throws -> Void) rethrows -> [Double] {
-            try body()  // warm-up
-            return try (0..<repeats).map { _ in
-                let start = DispatchTime.now().uptimeNanoseconds
-                try body()
-                return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
-            }
-        }
-        let forward = try time { try workspace.forward(input, batch: batch) }
-        let gradient = try time {
-            try workspace.forward(input, batch: batch)
-            try workspace.backward(.predictedClass)
-        }
-        let jacobian = try time {
-            try workspace.forward(input, batch: batch)
-            try workspace.backward(.allClasses)
-        }
+        let timings = try EngineTimings.measure(workspace, input: input, batch: batch, repeats: repeats)
+        try workspace.forward(input, batch: batch)
+        try workspace.backward(.allClasses)
 
         for frame in 0..<batch {
             let logits = Array(workspace.logits[(frame * classes)..<((frame + 1) * classes)])
@@ -55,11 +41,11 @@ struct DemoCommand: ParsableCommand {
             let probability = 1 / logits.reduce(Float(0)) { $0 + expf($1 - maximum) }
             print("frame \(frame)    predicted class \(predicted), logit \(String(format: "%.4f", logits[predicted])), softmax \(String(format: "%.4f", probability))")
         }
-        let perImage = { (samples: [Double]) in String(format: "%8.3f ms", DemoInput.median(samples) / Double(batch)) }
+        let perImage = { (sample: EngineTimings.Sample) in String(format: "%8.3f ms", sample.median) }
         print("timing     median per image over \(repeats) runs (batch \(batch)):")
-        print("           forward             \(perImage(forward))")
-        print("           forward + gradient  \(perImage(gradient))")
-        print("           forward + Jacobian  \(perImage(jacobian))   (\(classes) classes, one backward pass)")
+        print("           forward             \(perImage(timings.forward))")
+        print("           forward + gradient  \(perImage(timings.gradient))")
+        print("           forward + Jacobian  \(perImage(timings.jacobian))   (\(classes) classes, one backward pass)")
 
         print("maps       frame 0, raw values (H×W = \(size)×\(size)):")
         print("           method        min          max          mean      non-zero")
@@ -103,8 +89,4 @@ enum DemoInput {
         }
     }
 
-    static func median(_ samples: [Double]) -> Double {
-        let sorted = samples.sorted()
-        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-    }
 }
