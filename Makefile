@@ -11,7 +11,7 @@ CONFIG       ?= release
 BIN          := .build/$(CONFIG)/saliencyd
 
 # C libraries the code links (through pkg-config) and data the tests read.
-DEB_BUILD    := pkg-config libopenblas-dev libzmq3-dev libturbojpeg0-dev libpng-dev zlib1g-dev
+DEB_BUILD    := pkg-config libopenblas-dev libzmq3-dev libturbojpeg0-dev libpng-dev zlib1g-dev libssl-dev
 DEB_TEST     := libonnx-testdata dataset-fashion-mnist
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

@@ -12,6 +12,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // Thin system-library targets over Debian's C libraries, found through pkg-config.
@@ -28,6 +30,9 @@ let package = Package(
             name: "CPNG", pkgConfig: "libpng",
             providers: [.apt(["libpng-dev"])]),
         .systemLibrary(
+            name: "CCrypto", pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(
             name: "CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
 
@@ -38,18 +43,23 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .target(
             name: "Pipeline",
-            dependencies: ["Engine", "CZeroMQ", "CTurboJPEG", "CPNG", "CZlib"]),
+            dependencies: [
+                "Engine", "CZeroMQ", "CTurboJPEG", "CPNG", "CZlib", "CCrypto",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .executableTarget(
             name: "Daemon",
             dependencies: [
                 "Engine", "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
             ]),
 
         .testTarget(
             name: "EngineTests", dependencies: ["Engine", "CBLAS"],
             exclude: ["ONNX/ConformanceExclusions.txt"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Pipeline", "Engine"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "CZeroMQ", "CTurboJPEG", "CPNG", "CZlib"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Engine", "CZeroMQ", "CTurboJPEG", "CPNG", "CZlib"]),
     ]
 )

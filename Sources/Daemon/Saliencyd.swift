@@ -16,5 +16,5 @@ struct Saliencyd: ParsableCommand {
         abstract: "Signed gradient saliency maps for CNN classifiers.",
         discussion: "Computes the positive, negative, active and inactive maps of Llorente et al., "
             + "\"A matter of attitude\" (arXiv:2309.12913).",
-        subcommands: [ExplainCommand.self, EvalCommand.self, BenchCommand.self, ModelCommand.self, DemoCommand.self])
+        subcommands: [ServeCommand.self, SendCommand.self, TapCommand.self, ExplainCommand.self, EvalCommand.self, BenchCommand.self, ModelCommand.self, DemoCommand.self])
 }

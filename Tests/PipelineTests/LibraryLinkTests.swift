@@ -7,7 +7,7 @@ import Testing
 /// Proves the pipeline's C libraries (Debian's libzmq and libturbojpeg) link and work.
 @Suite struct LibraryLinkTests {
     @Test func zeroMQReportsItsVersion() {
-        let version = PipelineLibraries.zeroMQVersion.split(separator: ".").compactMap { Int($0) }
+        let version = ZeroMQContext.version.split(separator: ".").compactMap { Int($0) }
         #expect(version.count == 3)
         #expect(version[0] == 4)
     }

@@ -20,6 +20,13 @@ struct ModelOptions: ParsableArguments {
 
     /// Loads the model with the overrides applied.
     func load() throws -> ModelBundle {
+        try Self.load(path: model, inputSize: inputSize, scale: scale, mean: try mean.map { try floats($0, "mean") },
+                      std: try std.map { try floats($0, "std") }, channelOrder: channelOrder)
+    }
+
+    /// Loads the model at `path` (the bundled one if `nil`) with these overrides of its sidecar.
+    static func load(path model: String?, inputSize: String?, scale: Float?, mean: [Float]?, std: [Float]?,
+                     channelOrder: String?) throws -> ModelBundle {
         var size: (Int, Int)? = nil
         if let inputSize {
             let parts = inputSize.lowercased().split(separator: "x").compactMap { Int($0) }
@@ -33,8 +40,8 @@ struct ModelOptions: ParsableArguments {
         if scale != nil || mean != nil || std != nil {
             var p = bundle.preprocessing
             if let scale { p.scale = scale }
-            if let mean { p.mean = try floats(mean, "mean") }
-            if let std { p.std = try floats(std, "std") }
+            if let mean { p.mean = mean }
+            if let std { p.std = std }
             preprocessing = p
         }
         var order: ChannelOrder? = nil

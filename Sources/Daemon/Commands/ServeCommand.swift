@@ -1,0 +1,190 @@
+import ArgumentParser
+import Engine
+import Foundation
+import Logging
+import Pipeline
+
+/// `saliencyd serve`: the daemon. Subscribes to image streams, computes the maps, publishes them.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve saliency maps: image streams in over ZeroMQ, signed-map messages out.",
+        discussion: """
+        Without --config or flags it serves the bundled model on a REP source at tcp://127.0.0.1:5555 \
+        (imagezmq's default hub) and publishes on tcp://127.0.0.1:5560. Every configuration key is also a \
+        flag; flags override the file. docs/configuration.md lists them, docs/protocol.md specifies the \
+        messages. SIGINT/SIGTERM drain and exit 0.
+        """)
+
+    @Option(help: "TOML configuration file.") var config: String?
+    // [model]
+    @Option(help: "The ONNX model (model.path; default: the bundled model).") var model: String?
+    @Option(help: "Input size HxW for models with dynamic height and width (model.input_size).") var inputSize: String?
+    @Option(help: "Pixel-value multiplier (model.scale; default the sidecar's).") var scale: Double?
+    @Option(help: "Per-channel mean, comma-separated (model.mean).") var mean: String?
+    @Option(help: "Per-channel standard deviation, comma-separated (model.std).") var std: String?
+    @Option(help: "Channel order the model expects: rgb, bgr or gray (model.channel_order).") var channelOrder: String?
+    // [[sources]]
+    @Option(name: .customLong("source"), help: ArgumentHelp(
+        "A source as key=value pairs (replaces the configured sources; repeat for several).",
+        discussion: "Keys: name, endpoint (repeatable), socket (sub|pull|rep), bind, topic, channel_order (bgr|rgb), policy (latest|drop-new|block), queue_capacity, receive_hwm. Example: --source name=cam0,socket=sub,endpoint=tcp://10.0.0.5:5555"))
+    var sources: [String] = []
+    // [output]
+    @Option(help: "Output endpoint, bound (output.endpoint).") var output: String?
+    @Option(help: "Output socket: pub or push (output.socket).") var outputSocket: String?
+    @Option(help: "Output send high-water mark (output.send_hwm).") var sendHwm: Int?
+    @Option(help: "Topic prefix (output.topic_prefix).") var topicPrefix: String?
+    @Option(help: "Maps to publish, comma-separated (output.maps).") var maps: String?
+    @Option(help: "Map encoding: f32, f16 or u8 (output.encoding).") var encoding: String?
+    @Option(help: "Output linger on close, ms (output.linger_ms).") var lingerMs: Int?
+    // [workers]
+    @Option(help: "Worker threads (workers.count; default: cores).") var workers: Int?
+    @Option(help: "OpenBLAS threads (workers.blas_threads).") var blasThreads: Int?
+    @Option(help: "Largest batch (workers.max_batch).") var maxBatch: Int?
+    @Option(help: "How long a worker waits to fill a batch, ms (workers.max_batch_delay_ms).") var maxBatchDelayMs: Double?
+    // [limits]
+    @Option(help: "Widest frame accepted (limits.max_width).") var maxWidth: Int?
+    @Option(help: "Tallest frame accepted (limits.max_height).") var maxHeight: Int?
+    @Option(help: "Largest message accepted, bytes (limits.max_payload_bytes).") var maxPayloadBytes: Int?
+    // [service]
+    @Option(help: "Longest drain on SIGTERM, seconds (service.drain_timeout_s).") var drainTimeout: Double?
+    @Option(help: "Status line period, seconds; 0 for none (service.status_interval_s).") var statusInterval: Double?
+    // Testing aids, not for production.
+    @Option(help: .hidden) var debugWorkerDelayMs: Double?
+    @Option(help: .hidden) var debugWedgeAfterBatches: Int?
+
+    /// The file's settings with the flags applied, validated.
+    func settings() throws -> ServeSettings {
+        var settings = ServeSettings()
+        if let config {
+            let text: String
+            do {
+                text = try String(contentsOfFile: config, encoding: .utf8)
+            } catch {
+                throw ConfigurationError(key: "--config", reason: "cannot read \(config): \(error.localizedDescription)")
+            }
+            try settings.apply(toml: text, file: config)
+        }
+        if let model { settings.modelPath = model }
+        if let inputSize { settings.inputSize = inputSize }
+        if let scale { settings.scale = scale }
+        if let mean { settings.mean = try Self.numbers(mean, flag: "--mean") }
+        if let std { settings.std = try Self.numbers(std, flag: "--std") }
+        if let channelOrder { settings.channelOrder = channelOrder }
+        if !sources.isEmpty {
+            settings.pipeline.sources = try sources.map { flag throws(ConfigurationError) in try ServeSettings.source(flag: flag) }
+        }
+        var p = settings.pipeline
+        if let output { p.output.endpoint = output }
+        if let outputSocket { p.output.socketType = try ServeSettings.outputSocket(outputSocket, key: "--output-socket") }
+        if let sendHwm { p.output.sendHighWaterMark = sendHwm }
+        if let topicPrefix { p.output.topicPrefix = topicPrefix }
+        if let maps { p.output.maps = try ServeSettings.methods(maps.split(separator: ",").map(String.init), key: "--maps") }
+        if let encoding { p.output.encoding = try ServeSettings.encoding(encoding, key: "--encoding") }
+        if let lingerMs { p.output.lingerMilliseconds = lingerMs }
+        if let workers { p.workers.count = workers }
+        if let blasThreads { p.workers.blasThreads = blasThreads }
+        if let maxBatch { p.workers.maxBatch = maxBatch }
+        if let maxBatchDelayMs { p.workers.maxBatchDelay = .milliseconds(maxBatchDelayMs) }
+        if let maxWidth { p.limits.maxWidth = maxWidth }
+        if let maxHeight { p.limits.maxHeight = maxHeight }
+        if let maxPayloadBytes { p.limits.maxPayloadBytes = maxPayloadBytes }
+        if let debugWorkerDelayMs { p.workers.artificialDelay = .milliseconds(debugWorkerDelayMs) }
+        p.workers.wedgeAfterBatches = debugWedgeAfterBatches
+        settings.pipeline = p
+        if let drainTimeout { settings.drainTimeout = .milliseconds(drainTimeout * 1000) }
+        if let statusInterval { settings.statusInterval = .milliseconds(statusInterval * 1000) }
+        try settings.validate()
+        return settings
+    }
+
+    private static func numbers(_ text: String, flag: String) throws(ConfigurationError) -> [Double] {
+        let values = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard !values.isEmpty, values.allSatisfy({ $0 != nil }) else {
+            throw ConfigurationError(key: flag, reason: "expected comma-separated numbers, got '\(text)'")
+        }
+        return values.map { $0! }
+    }
+
+    func run() throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .info
+            return handler
+        }
+        let logger = Logger(label: "saliencyd")
+        let settings: ServeSettings
+        do {
+            settings = try self.settings()
+        } catch let error as ConfigurationError {
+            throw CommandFailure("configuration: \(error)")
+        }
+        let bundle = try ModelOptions.load(path: settings.modelPath, inputSize: settings.inputSize, scale: settings.scale.map(Float.init),
+                                           mean: settings.mean?.map(Float.init), std: settings.std?.map(Float.init),
+                                           channelOrder: settings.channelOrder)
+        for source in settings.pipeline.sources where source.socketType == .sub && source.effectivePolicy == .block {
+            logger.warning("source \(source.name): policy block on a SUB source cannot be lossless — a PUB sender drops at its high-water mark")
+        }
+        let pipeline = try SaliencyPipeline(configuration: settings.pipeline, bundle: bundle, logger: logger)
+        do {
+            try pipeline.start()
+        } catch let error as SaliencyPipeline.StartError {
+            throw CommandFailure(error.description)
+        }
+        for (name, endpoints) in pipeline.sourceEndpoints.sorted(by: { $0.key < $1.key }) {
+            let source = settings.pipeline.sources.first { $0.name == name }!
+            logger.info("source \(name): \(source.socketType.rawValue.uppercased()) \(source.binds ? "bound to" : "connected to") \(endpoints.joined(separator: ", ")), policy \(source.effectivePolicy.rawValue), queue \(source.queueCapacity)")
+        }
+        logger.info("ready: maps on \(pipeline.outputEndpoint) (\(settings.pipeline.output.socketType.rawValue.uppercased()), topic prefix '\(settings.pipeline.output.topicPrefix)')")
+
+        let status = StatusReporter(pipeline: pipeline)
+        let stop = DispatchSemaphore(value: 0)
+        let signals = [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { stop.signal() }
+            source.resume()
+            return source
+        }
+        var timer: DispatchSourceTimer?
+        if settings.statusInterval > .zero {
+            let interval = settings.statusInterval.timeInterval
+            let statusTimer = DispatchSource.makeTimerSource(queue: .global())
+            statusTimer.schedule(deadline: .now() + interval, repeating: interval)
+            statusTimer.setEventHandler { logger.info("status: \(status.line())") }
+            statusTimer.resume()
+            timer = statusTimer
+        }
+        stop.wait()
+        timer?.cancel()
+        logger.info("stopping: draining accepted frames (at most \(settings.drainTimeout))")
+        let report = pipeline.stop(drainTimeout: settings.drainTimeout)
+        let snapshot = pipeline.statistics.snapshot()
+        logger.info("stopped: received \(snapshot.received), published \(snapshot.published), dropped \(snapshot.dropped), rejected \(snapshot.rejected)\(report.completed ? "" : ", drain timed out with \(report.abandoned) frame(s) abandoned")")
+        _ = signals
+    }
+}
+
+/// Turns the statistics into the one-line status (`make run`'s live line; systemd's STATUS=).
+final class StatusReporter: @unchecked Sendable {
+    private let pipeline: SaliencyPipeline
+    private var last: (time: Date, published: UInt64)
+    private let lock = NSLock()
+
+    init(pipeline: SaliencyPipeline) {
+        self.pipeline = pipeline
+        last = (Date(), 0)
+    }
+
+    func line() -> String {
+        let snapshot = pipeline.statistics.snapshot()
+        let now = Date()
+        lock.lock()
+        let rate = Double(snapshot.published - last.published) / max(now.timeIntervalSince(last.time), 1e-3)
+        last = (now, snapshot.published)
+        lock.unlock()
+        let depth = pipeline.queueDepths.values.reduce(0, +)
+        return String(format: "%.1f frames/s, published %llu, queued %d, dropped %llu, rejected %llu",
+                      rate, snapshot.published, depth, snapshot.dropped, snapshot.rejected)
+    }
+}
