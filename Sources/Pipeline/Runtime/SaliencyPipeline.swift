@@ -121,7 +121,9 @@ public final class SaliencyPipeline: @unchecked Sendable {
         do {
             let socket = try ZeroMQSocket(context, type: source.socketType)
             try socket.setReceiveHighWaterMark(source.receiveHighWaterMark)
-            try socket.setMaximumMessageSize(configuration.limits.maxPayloadBytes)
+            // Messages over the payload limit are received and rejected (counted, answered); only
+            // beyond 4× the limit does libzmq cut the peer off, to bound memory.
+            try socket.setMaximumMessageSize(ZeroMQSocket.hardMessageLimit(forPayloadLimit: configuration.limits.maxPayloadBytes))
             if source.socketType == .sub { try socket.subscribe(source.topic) }
             var resolved: [String] = []
             for current in source.endpoints {

@@ -97,6 +97,13 @@ public final class ZeroMQSocket {
         }
     }
 
+    /// The `ZMQ_MAXMSGSIZE` saliencyd sets for a payload limit: 4× the limit (saturating), so
+    /// that oversized messages are normally rejected by the pipeline, visibly, and only absurd
+    /// ones make libzmq drop the connection.
+    public static func hardMessageLimit(forPayloadLimit limit: Int) -> Int {
+        limit > Int.max / 4 ? -1 : 4 * limit
+    }
+
     /// `ZMQ_SUBSCRIBE` (SUB only): receive messages whose first frame starts with `prefix`;
     /// the empty prefix subscribes to everything.
     public func subscribe(_ prefix: String) throws(ZeroMQError) {
