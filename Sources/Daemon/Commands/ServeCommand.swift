@@ -94,7 +94,13 @@ struct ServeCommand: ParsableCommand {
         settings.pipeline = p
         if let drainTimeout { settings.drainTimeout = .milliseconds(drainTimeout * 1000) }
         if let statusInterval { settings.statusInterval = .milliseconds(statusInterval * 1000) }
-        try settings.validate()
+        do {
+            try settings.validate()
+        } catch var error {
+            // The value came from the file unless a flag replaced it; name the file either way.
+            error.file = config.map { "\($0) (with the flags given)" }
+            throw error
+        }
         return settings
     }
 
