@@ -1,7 +1,10 @@
 # saliencyd — build, run and test.
 #
-#   make run    builds saliencyd (release) and runs the main job on the bundled default model:
-#               the engine demo, then the maps of the bundled sample images into out/
+#   make run    builds saliencyd (release) and starts the main job on the bundled default model:
+#               `saliencyd serve` with a replay of the bundled samples flowing through it, a live
+#               status line and the published maps printed by `saliencyd tap` (Ctrl-C stops;
+#               DURATION=20 stops after 20 s)
+#   make explain  the maps of the bundled sample images as files in out/
 #   make test   installs what the tests need (Debian packages) and runs every test
 #
 # Both install missing Debian packages with apt-get (as root, or through sudo).
@@ -15,7 +18,7 @@ DEB_BUILD    := pkg-config libopenblas-dev libzmq3-dev libturbojpeg0-dev libpng-
 DEB_TEST     := libonnx-testdata dataset-fashion-mnist
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps deps-test build run test clean
+.PHONY: all deps deps-test build run explain test clean
 
 all: build
 
@@ -40,6 +43,9 @@ build: deps
 	$(SWIFT) build -c $(CONFIG) --product saliencyd
 
 run: build
+	tools/demo/live.sh $(BIN)
+
+explain: build
 	$(BIN) demo
 	$(BIN) explain --format npy,json,png --out out models/samples/*.png
 	@echo "maps written to out/ (open out/*.overlay.png); see docs/methods.md"
