@@ -16,20 +16,33 @@ SOURCE = "cam0"
 
 
 @pytest.fixture
-def rep(start_serve, zmq_context):
-    """(serve, ImageSender in REQ/REP mode, subscriber already synchronised with the output)."""
-    port = free_port()
-    serve = start_serve("--source", f"name={SOURCE},socket=rep,endpoint=tcp://127.0.0.1:{port}")
-    sender = imagezmq.ImageSender(connect_to=f"tcp://127.0.0.1:{port}")
-    # imagezmq sets no timeouts (its users' hanging-sender complaint): a test must not hang.
-    sender.zmq_socket.setsockopt(zmq.RCVTIMEO, 15000)
-    sender.zmq_socket.setsockopt(zmq.LINGER, 0)
-    subscriber = Subscriber(zmq_context, serve.output)
-    probe = np.zeros((28, 28), np.uint8)
-    probes = sync_output(subscriber, lambda msg: _expect_ok(sender.send_image(msg, probe)))
-    yield serve, sender, subscriber, probes
-    subscriber.close()
-    sender.close()
+def make_rep(start_serve, zmq_context):
+    """make_rep(*serve_args) → (serve, ImageSender in REQ/REP mode, subscriber already
+    synchronised with the output, number of probe frames sent)."""
+    opened = []
+
+    def make(*args):
+        port = free_port()
+        serve = start_serve("--source", f"name={SOURCE},socket=rep,endpoint=tcp://127.0.0.1:{port}", *args)
+        sender = imagezmq.ImageSender(connect_to=f"tcp://127.0.0.1:{port}")
+        # imagezmq sets no timeouts (its users' hanging-sender complaint): a test must not hang.
+        sender.zmq_socket.setsockopt(zmq.RCVTIMEO, 15000)
+        sender.zmq_socket.setsockopt(zmq.LINGER, 0)
+        subscriber = Subscriber(zmq_context, serve.output)
+        opened.append((sender, subscriber))
+        probe = np.zeros((28, 28), np.uint8)
+        probes = sync_output(subscriber, lambda msg: _expect_ok(sender.send_image(msg, probe)))
+        return serve, sender, subscriber, probes
+
+    yield make
+    for sender, subscriber in opened:
+        subscriber.close()
+        sender.close()
+
+
+@pytest.fixture
+def rep(make_rep):
+    return make_rep()
 
 
 def _expect_ok(reply):
@@ -214,3 +227,18 @@ def test_raw_protocol_cases_through_the_same_socket(rep):
         topic, event, _ = subscriber.receive_where(lambda m: m[0].startswith("saliency/error/"))
         assert event["reason"] == reason
     assert serve.stop() == (probes + 2 + len(cases), probes + 2, 0, len(cases))
+
+
+def test_oversized_send_image_is_rejected_as_payload_too_large(make_rep, fashion_samples):
+    serve, sender, subscriber, probes = make_rep("--max-payload-bytes", "100000")
+    big = np.zeros((200, 200, 3), np.uint8)  # 120000 bytes: over the limit, under 4× it
+    reply = sender.send_image("big", big)
+    assert reply.startswith(b"ERROR payload_too_large: "), reply
+    topic, event, _ = subscriber.receive_where(lambda m: m[0].startswith("saliency/error/"))
+    assert topic == f"saliency/error/{SOURCE}"
+    assert (event["reason"], event["msg"], event["seq"]) == ("payload_too_large", "big", probes)
+    path, klass, label, grey = fashion_samples[4]
+    _expect_ok(sender.send_image("small", grey))
+    _, header, _ = subscriber.receive_where(lambda m: m[1].get("msg") == "small")
+    assert header["seq"] == probes + 1 and header["predicted"]["label"] == label
+    assert serve.stop() == (probes + 2, probes + 1, 0, 1)

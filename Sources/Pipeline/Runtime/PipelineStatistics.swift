@@ -50,8 +50,10 @@ public final class PipelineStatistics: Sendable {
     }
 
     private let state: Mutex<Snapshot>
+    private let observer: (any PipelineObserver)?
 
-    public init(sourceNames: [String], workers: Int) {
+    public init(sourceNames: [String], workers: Int, observer: (any PipelineObserver)? = nil) {
+        self.observer = observer
         state = Mutex(Snapshot(
             sources: Dictionary(uniqueKeysWithValues: sourceNames.map { ($0, SourceCounters()) }),
             batches: 0, computedFrames: 0, workerBusyNanoseconds: Array(repeating: 0, count: workers),
@@ -62,14 +64,17 @@ public final class PipelineStatistics: Sendable {
 
     func received(_ source: String) {
         state.withLock { $0.sources[source, default: SourceCounters()].received += 1 }
+        observer?.received(source: source)
     }
 
     func dropped(_ source: String, _ reason: DropReason, count: UInt64 = 1) {
         state.withLock { $0.sources[source, default: SourceCounters()].dropped[reason, default: 0] += count }
+        for _ in 0..<count { observer?.dropped(source: source, reason: reason) }
     }
 
     func rejected(_ source: String, _ reason: RejectionReason) {
         state.withLock { $0.sources[source, default: SourceCounters()].rejected[reason, default: 0] += 1 }
+        observer?.rejected(source: source, reason: reason)
     }
 
     func published(_ source: String, queue: UInt64, compute: UInt64, endToEnd: UInt64) {
@@ -79,6 +84,7 @@ public final class PipelineStatistics: Sendable {
             $0.computeNanoseconds += compute
             $0.endToEndNanoseconds += endToEnd
         }
+        observer?.published(source: source, queueNanoseconds: queue, computeNanoseconds: compute, endToEndNanoseconds: endToEnd)
     }
 
     func computed(batch: Int, worker: Int, busyNanoseconds: UInt64) {
@@ -88,5 +94,6 @@ public final class PipelineStatistics: Sendable {
             $0.lastBatch = batch
             $0.workerBusyNanoseconds[worker] += busyNanoseconds
         }
+        observer?.computed(batch: batch, worker: worker, busyNanoseconds: busyNanoseconds)
     }
 }

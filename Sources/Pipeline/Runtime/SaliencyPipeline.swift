@@ -51,12 +51,14 @@ public final class SaliencyPipeline: @unchecked Sendable {
     public private(set) var outputEndpoint = ""
     public private(set) var sourceEndpoints: [String: [String]] = [:]
 
-    public init(configuration: PipelineConfiguration, bundle: ModelBundle, logger: Logger = Logger(label: "saliencyd.pipeline")) throws {
+    public init(configuration: PipelineConfiguration, bundle: ModelBundle, logger: Logger = Logger(label: "saliencyd.pipeline"),
+                observer: (any PipelineObserver)? = nil) throws {
         self.configuration = configuration
         self.bundle = bundle
         self.logger = logger
         identity = try ModelIdentity(bundle)
-        statistics = PipelineStatistics(sourceNames: configuration.sources.map(\.name), workers: configuration.workers.count)
+        statistics = PipelineStatistics(sourceNames: configuration.sources.map(\.name), workers: configuration.workers.count,
+                                        observer: observer)
         scheduler = FrameScheduler(queues: configuration.sources.map { ($0.queueCapacity, $0.effectivePolicy) })
         guard bundle.model.auxiliaryInputCount == 0 else {
             throw StartError.unsupportedModel("it has \(bundle.model.auxiliaryInputCount) input(s) besides the image")
