@@ -15,10 +15,13 @@ BIN          := .build/$(CONFIG)/saliencyd
 
 # C libraries the code links (through pkg-config) and data the tests read.
 DEB_BUILD    := pkg-config libopenblas-dev libzmq3-dev libturbojpeg0-dev libpng-dev zlib1g-dev libssl-dev
-DEB_TEST     := libonnx-testdata dataset-fashion-mnist
+DEB_TEST     := libonnx-testdata dataset-fashion-mnist python3-venv
+PYTHON       ?= python3
+INTEROP_VENV ?= .venv-interop
+INTEROP_BIN  ?= .build/debug/saliencyd
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps deps-test build run explain test clean
+.PHONY: all deps deps-test build run explain test test-interop clean
 
 all: build
 
@@ -52,6 +55,20 @@ explain: build
 
 test: deps-test
 	$(SWIFT) test
+	$(MAKE) test-interop
+
+# Tests/Interop: the real imagezmq (PyPI) against a running `saliencyd serve`, and
+# examples/subscribe.py. The venv holds the pinned requirements (Debian's python3 needs
+# python3-venv for `-m venv`); it is rebuilt when the requirements change.
+$(INTEROP_VENV)/.installed: Tests/Interop/requirements.txt
+	rm -rf $(INTEROP_VENV)
+	$(PYTHON) -m venv $(INTEROP_VENV)
+	$(INTEROP_VENV)/bin/pip install --quiet --disable-pip-version-check -r Tests/Interop/requirements.txt
+	touch $@
+
+test-interop: deps-test $(INTEROP_VENV)/.installed
+	$(SWIFT) build --product saliencyd
+	SALIENCYD_BIN=$(INTEROP_BIN) $(INTEROP_VENV)/bin/python -m pytest Tests/Interop -q
 
 clean:
-	rm -rf .build
+	rm -rf .build $(INTEROP_VENV)

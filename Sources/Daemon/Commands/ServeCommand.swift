@@ -17,6 +17,7 @@ struct ServeCommand: ParsableCommand {
         """)
 
     @Option(help: "TOML configuration file.") var config: String?
+    @Flag(help: "Check the configuration and load the model, then exit (0 when it would serve).") var checkConfig = false
     // [model]
     @Option(help: "The ONNX model (model.path; default: the bundled model).") var model: String?
     @Option(help: "Input size HxW for models with dynamic height and width (model.input_size).") var inputSize: String?
@@ -128,6 +129,12 @@ struct ServeCommand: ParsableCommand {
         let bundle = try ModelOptions.load(path: settings.modelPath, inputSize: settings.inputSize, scale: settings.scale.map(Float.init),
                                            mean: settings.mean?.map(Float.init), std: settings.std?.map(Float.init),
                                            channelOrder: settings.channelOrder)
+        if checkConfig {
+            print("configuration OK: model \(bundle.name) (\(bundle.url.path)), \(settings.pipeline.sources.count) source(s) "
+                  + "(\(settings.pipeline.sources.map { "\($0.name): \($0.socketType.rawValue) \($0.endpoints.joined(separator: " "))" }.joined(separator: "; "))), "
+                  + "output \(settings.pipeline.output.socketType.rawValue) \(settings.pipeline.output.endpoint)")
+            return
+        }
         for source in settings.pipeline.sources where source.socketType == .sub && source.effectivePolicy == .block {
             logger.warning("source \(source.name): policy block on a SUB source cannot be lossless — a PUB sender drops at its high-water mark")
         }

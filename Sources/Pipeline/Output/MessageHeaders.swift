@@ -85,7 +85,7 @@ public struct ErrorEventHeader: Codable, Sendable, Equatable {
 enum HeaderEncoding {
     static func encode(_ value: some Encodable) -> [UInt8] {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         // The headers hold only strings, numbers and JSON values: encoding cannot fail.
         return Array(try! encoder.encode(value))

@@ -7,6 +7,10 @@ import Logging
 /// The reorder buffer holds at most `reorderCapacity` results per source: if the frame it waits
 /// for takes longer than that many later frames (a stuck worker), it moves past it, and the
 /// late frame is counted as dropped (`late`) when it finally arrives.
+///
+/// The inbox is bounded too (`reorderCapacity` items): when the output cannot send (a PUSH
+/// without a ready peer), ``submit(_:)`` waits, so workers stop, the queues fill, and `block`
+/// sources stop reading — backpressure reaches the senders instead of memory growing.
 final class Publisher: @unchecked Sendable {
     struct Item: Sendable {
         var source: Int
@@ -27,6 +31,8 @@ final class Publisher: @unchecked Sendable {
     private var inbox: [Item] = []
     private var finishing = false
     private var abandonAt: Date?
+    /// Set once a send gave up at the drain deadline: everything after is counted unsent at once.
+    private var abandoned = false
     // Owned by the publisher thread.
     private var pending: [[UInt64: Item]]
     private var next: [UInt64]
@@ -41,12 +47,20 @@ final class Publisher: @unchecked Sendable {
         next = Array(repeating: 0, count: sourceNames.count)
     }
 
+    /// Hands results to the publisher thread; waits while its inbox is full, unless a drain has
+    /// run out of time (then the items are counted unsent by the thread).
     func submit(_ items: [Item]) {
         condition.lock()
+        while inbox.count >= reorderCapacity && !pastDeadline {
+            _ = condition.wait(until: Date().addingTimeInterval(0.1))
+        }
         inbox.append(contentsOf: items)
-        condition.signal()
+        condition.broadcast()
         condition.unlock()
     }
+
+    /// Whether a drain's deadline has passed (call with the lock held).
+    private var pastDeadline: Bool { abandonAt.map { Date() >= $0 } ?? false }
 
     /// Asks the thread to send everything submitted so far and return; sends that cannot go out
     /// by `deadline` (a PUSH without a peer) are given up.
@@ -54,7 +68,7 @@ final class Publisher: @unchecked Sendable {
         condition.lock()
         finishing = true
         abandonAt = deadline
-        condition.signal()
+        condition.broadcast()
         condition.unlock()
     }
 
@@ -66,6 +80,7 @@ final class Publisher: @unchecked Sendable {
             let items = inbox
             inbox.removeAll(keepingCapacity: true)
             let done = finishing
+            condition.broadcast()
             condition.unlock()
             for item in items { accept(item) }
             if done {
@@ -109,6 +124,7 @@ final class Publisher: @unchecked Sendable {
     }
 
     private func send(_ item: Item) {
+        if abandoned { return unsent(item) }
         let frames = item.message.frames
         while true {
             do {
@@ -119,10 +135,11 @@ final class Publisher: @unchecked Sendable {
             }
             // Only a PUSH without a ready peer gets here (PUB drops instead of blocking).
             condition.lock()
-            let giveUp = abandonAt.map { Date() >= $0 } ?? false
+            let giveUp = pastDeadline
             condition.unlock()
             if giveUp {
-                logger.warning("output: no peer took the last messages before the drain timeout")
+                logger.warning("output: no peer took the remaining messages before the drain deadline; they are counted as dropped (unsent)")
+                abandoned = true
                 return unsent(item)
             }
         }

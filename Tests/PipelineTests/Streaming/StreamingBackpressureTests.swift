@@ -176,3 +176,70 @@ import Testing
         #expect(counters.published == 6 && counters.inFlight == 0)
     }
 }
+
+/// A PUSH output without a consumer pushes back through the workers and queues to a `block`
+/// source's sender, and nothing accepted is lost once a consumer connects.
+@Suite(.serialized) struct PushOutputBackpressureTests {
+    @Test func aPushOutputWithoutConsumerStopsTheSenderAndLosesNothing() throws {
+        let context = ZeroMQContext()
+        let pipeline = try SaliencyPipeline(
+            configuration: PipelineConfiguration(
+                sources: [SourceConfiguration(name: "hub", endpoints: ["tcp://127.0.0.1:*"], socketType: .rep, queueCapacity: 2)],
+                workers: WorkerConfiguration(count: 1, maxBatch: 2),
+                output: OutputConfiguration(endpoint: "tcp://127.0.0.1:*", socketType: .push, maps: [.positive])),
+            bundle: StreamingHarness.bundle)
+        try pipeline.start()
+        defer { pipeline.stop(drainTimeout: .seconds(5)) }
+        let sender = try ZeroMQSocket(context, type: .req)
+        try sender.setReceiveTimeout(milliseconds: 1500)
+        try sender.connect(pipeline.sourceEndpoints["hub"]![0])
+        var accepted = 0
+        var stalled = false
+        for index in 0..<300 {
+            try sender.send(StreamingBackpressureTests.frame(index))
+            guard let reply = try sender.receive() else { stalled = true; break }
+            #expect(reply == [Array("OK".utf8)])
+            accepted += 1
+        }
+        #expect(stalled, "with nobody taking the output, the REQ sender must be held back")
+        #expect(accepted < 100, "accepted \(accepted) frames with no consumer: the pipeline buffers too much")
+        let consumer = try ZeroMQSocket(context, type: .pull)
+        try consumer.setReceiveTimeout(milliseconds: 100)
+        try consumer.connect(pipeline.outputEndpoint)
+        try sender.setReceiveTimeout(milliseconds: 30_000)
+        #expect(try sender.receive() == [Array("OK".utf8)], "the held-back frame is accepted once the output drains")
+        accepted += 1
+        var received: [MapsMessage] = []
+        let deadline = Date().addingTimeInterval(60)
+        while received.count < accepted && Date() < deadline {
+            if let frames = try consumer.receive(), let message = try MapsMessage.parse(frames).maps { received.append(message) }
+        }
+        #expect(received.map(\.header.seq) == (0..<UInt64(accepted)).map { $0 })
+        let counters = pipeline.statistics.snapshot().sources["hub"]!
+        #expect(counters.published == UInt64(accepted) && counters.droppedTotal == 0)
+    }
+
+    @Test func stopGivesUpOnAnUnreachablePushOutputAtTheDeadline() throws {
+        let pipeline = try SaliencyPipeline(
+            configuration: PipelineConfiguration(
+                sources: [SourceConfiguration(name: "feed", endpoints: ["tcp://127.0.0.1:*"], socketType: .pull, policy: .latest,
+                                              queueCapacity: 4)],
+                workers: WorkerConfiguration(count: 1, maxBatch: 4),
+                output: OutputConfiguration(endpoint: "tcp://127.0.0.1:*", socketType: .push, maps: [.positive])),
+            bundle: StreamingHarness.bundle)
+        try pipeline.start()
+        let context = ZeroMQContext()
+        let sender = try ZeroMQSocket(context, type: .push)
+        try sender.connect(pipeline.sourceEndpoints["feed"]![0])
+        for index in 0..<200 { try sender.send(StreamingBackpressureTests.frame(index)) }
+        Thread.sleep(forTimeInterval: 1)
+        let started = Date()
+        let report = pipeline.stop(drainTimeout: .seconds(1))
+        let took = Date().timeIntervalSince(started)
+        #expect(took < 4, "stop took \(took) s with a 1 s drain timeout")
+        #expect(!report.completed || report.abandoned == 0)
+        let counters = pipeline.statistics.snapshot().sources["feed"]!
+        #expect(counters.inFlight == 0, "every frame is accounted for after stop: \(counters)")
+        #expect(counters.published == 0 && counters.dropped[.unsent, default: 0] > 0, "\(counters)")
+    }
+}
