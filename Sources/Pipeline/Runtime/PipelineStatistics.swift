@@ -92,6 +92,9 @@ public final class PipelineStatistics: Sendable {
             $0.batches += 1
             $0.computedFrames += UInt64(batch)
             $0.lastBatch = batch
+            if worker >= $0.workerBusyNanoseconds.count {
+                $0.workerBusyNanoseconds += Array(repeating: 0, count: worker + 1 - $0.workerBusyNanoseconds.count)
+            }
             $0.workerBusyNanoseconds[worker] += busyNanoseconds
         }
         observer?.computed(batch: batch, worker: worker, busyNanoseconds: busyNanoseconds)

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// The output stage: owns the PUB (or PUSH) socket on its own thread, puts each source's
 /// results back in the order the scheduler handed the frames out, and sends them.
@@ -22,17 +23,27 @@ final class Publisher: @unchecked Sendable {
         var timing: (received: UInt64, queue: UInt64, compute: UInt64)?
     }
 
-    private let socket: ZeroMQSocket
-    private let sourceNames: [String]
+    private enum Entry {
+        case item(Item)
+        /// A reload's new source list: every result of the old one has been submitted before.
+        case reconfigure([String])
+    }
+
+    let socket: ZeroMQSocket
+    private var sourceNames: [String]
+    /// Monotonic nanoseconds of the thread's last turn (at least every 100 ms unless stuck).
+    let heartbeat = Atomic<UInt64>(monotonicNanoseconds())
     private let statistics: PipelineStatistics
     private let logger: Logger
     private let reorderCapacity: Int
     private let condition = NSCondition()
-    private var inbox: [Item] = []
+    private var inbox: [Entry] = []
     private var finishing = false
     private var abandonAt: Date?
     /// Set once a send gave up at the drain deadline: everything after is counted unsent at once.
     private var abandoned = false
+    /// Whether the thread is working through entries it took from the inbox.
+    private var handling = false
     // Owned by the publisher thread.
     private var pending: [[UInt64: Item]]
     private var next: [UInt64]
@@ -54,9 +65,28 @@ final class Publisher: @unchecked Sendable {
         while inbox.count >= reorderCapacity && !pastDeadline {
             _ = condition.wait(until: Date().addingTimeInterval(0.1))
         }
-        inbox.append(contentsOf: items)
+        inbox.append(contentsOf: items.map(Entry.item))
         condition.broadcast()
         condition.unlock()
+    }
+
+    /// Restarts the ordering for a new source list (after a reload has drained the old one).
+    func reconfigure(sourceNames: [String]) {
+        condition.lock()
+        inbox.append(.reconfigure(sourceNames))
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Waits until everything submitted has been sent (or given up), at most `timeout`.
+    func waitUntilIdle(timeout: TimeInterval) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        condition.lock()
+        defer { condition.unlock() }
+        while !(inbox.isEmpty && !handling) {
+            if !condition.wait(until: deadline) { return false }
+        }
+        return true
     }
 
     /// Whether a drain's deadline has passed (call with the lock held).
@@ -76,13 +106,33 @@ final class Publisher: @unchecked Sendable {
     func run() {
         while true {
             condition.lock()
-            while inbox.isEmpty && !finishing { _ = condition.wait(until: Date().addingTimeInterval(0.1)) }
-            let items = inbox
+            while inbox.isEmpty && !finishing {
+                _ = condition.wait(until: Date().addingTimeInterval(0.1))
+                heartbeat.store(monotonicNanoseconds(), ordering: .relaxed)
+            }
+            let entries = inbox
             inbox.removeAll(keepingCapacity: true)
             let done = finishing
+            handling = true
             condition.broadcast()
             condition.unlock()
-            for item in items { accept(item) }
+            for entry in entries {
+                heartbeat.store(monotonicNanoseconds(), ordering: .relaxed)
+                switch entry {
+                case let .item(item): accept(item)
+                case let .reconfigure(names):
+                    for source in pending.indices {
+                        for index in pending[source].keys.sorted() { send(pending[source].removeValue(forKey: index)!) }
+                    }
+                    sourceNames = names
+                    pending = Array(repeating: [:], count: names.count)
+                    next = Array(repeating: 0, count: names.count)
+                }
+            }
+            condition.lock()
+            handling = false
+            condition.broadcast()
+            condition.unlock()
             if done {
                 // Whatever still waits for a frame that will never come goes out in order.
                 for source in pending.indices {
@@ -100,6 +150,10 @@ final class Publisher: @unchecked Sendable {
     private func accept(_ item: Item) {
         guard let index = item.dispatchIndex else { return send(item) }
         let source = item.source
+        guard source < pending.count else {
+            // From a worker of a configuration that a reload has replaced, freed after its drain.
+            return unsent(item)
+        }
         if index < next[source] {
             statistics.dropped(sourceNames[source], .late)
             logger.warning("source \(sourceNames[source]): a frame finished after \(reorderCapacity) later ones had been published; dropped to keep the order")
@@ -134,6 +188,7 @@ final class Publisher: @unchecked Sendable {
                 return unsent(item)
             }
             // Only a PUSH without a ready peer gets here (PUB drops instead of blocking).
+            heartbeat.store(monotonicNanoseconds(), ordering: .relaxed)
             condition.lock()
             let giveUp = pastDeadline
             condition.unlock()

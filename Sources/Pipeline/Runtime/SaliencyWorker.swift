@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Logging
+import Synchronization
 
 /// One compute thread: takes batches from the scheduler, runs forward and backward on its own
 /// workspace, computes the configured maps, encodes the messages, and hands them to the
@@ -18,6 +19,8 @@ final class SaliencyWorker: @unchecked Sendable {
     /// Set by the pipeline when a wedged worker (a testing aid) should give up.
     let release = NSCondition()
     private var released = false
+    /// Monotonic nanoseconds when the current batch was taken; 0 while waiting for one.
+    let busySince = Atomic<UInt64>(0)
 
     init(index: Int, bundle: ModelBundle, identity: ModelIdentity, configuration: PipelineConfiguration,
          scheduler: FrameScheduler, publisher: Publisher, statistics: PipelineStatistics, logger: Logger) {
@@ -50,8 +53,10 @@ final class SaliencyWorker: @unchecked Sendable {
         var input = [Float](repeating: 0, count: maxBatch * bundle.model.inputCount)
         var batches = 0
         while true {
+            busySince.store(0, ordering: .relaxed)
             let batch = scheduler.takeBatch(maxBatch: maxBatch, maxDelay: configuration.workers.maxBatchDelay)
             if batch.isEmpty { return }
+            busySince.store(monotonicNanoseconds(), ordering: .relaxed)
             let started = unixNanoseconds()
             if let wedge = configuration.workers.wedgeAfterBatches, index == 0, batches >= wedge {
                 logger.warning("worker \(index): wedged on purpose (testing aid)")

@@ -19,13 +19,18 @@ final class SourceReader: @unchecked Sendable {
     private let rateLimitedLog: RateLimitedLog
     private let topicPrefix: String
     private let stopping = Atomic<Bool>(false)
+    /// The next message's seq; read after the thread has returned (a reload carries it over).
+    private(set) var nextSeq: UInt64
+    /// Monotonic nanoseconds of the loop's last turn (it turns at least every 50 ms unless stuck).
+    let heartbeat = Atomic<UInt64>(monotonicNanoseconds())
     /// How long one wait (for a message, or for room) lasts before the loop re-checks `stopping`.
     private let pollInterval = Duration.milliseconds(50)
 
     init(index: Int, configuration: SourceConfiguration, socket: ZeroMQSocket, limits: IngestLimits, bundle: ModelBundle,
          scheduler: FrameScheduler, publisher: Publisher, statistics: PipelineStatistics, topicPrefix: String,
-         rateLimitedLog: RateLimitedLog) throws(ZeroMQError) {
+         rateLimitedLog: RateLimitedLog, firstSeq: UInt64 = 0) throws(ZeroMQError) {
         self.index = index
+        nextSeq = firstSeq
         self.configuration = configuration
         self.socket = socket
         parser = ImageMessageParser(limits: limits, rawChannelOrder: configuration.channelOrder)
@@ -42,12 +47,18 @@ final class SourceReader: @unchecked Sendable {
     /// Asks the thread to stop reading; it returns within about 50 ms.
     func stop() { stopping.store(true, ordering: .relaxed) }
 
-    /// The thread's body.
+    /// The socket, for the pipeline to close or hand to the next reader after a reload.
+    var ownedSocket: ZeroMQSocket { socket }
+
+    /// The thread's body. Leaves the socket open: the pipeline closes it, or keeps it across a
+    /// reload.
     func run() {
-        var seq: UInt64 = 0
+        var seq = nextSeq
+        defer { nextSeq = seq }
         let name = configuration.name
         let blocks = configuration.effectivePolicy == .block
         while !stopping.load(ordering: .relaxed) {
+            heartbeat.store(monotonicNanoseconds(), ordering: .relaxed)
             if blocks && !scheduler.waitForRoom(source: index, timeout: pollInterval) { continue }
             let frames: [[UInt8]]
             do {
@@ -84,7 +95,6 @@ final class SourceReader: @unchecked Sendable {
                 }
             }
         }
-        socket.close()
     }
 
     /// Prepares and queues a parsed frame; returns the REP reply.
