@@ -50,6 +50,7 @@ struct ServeCommand: ParsableCommand {
     // [service]
     @Option(help: "Longest drain on SIGTERM, seconds (service.drain_timeout_s).") var drainTimeout: Double?
     @Option(help: "Status line period, seconds; 0 for none (service.status_interval_s).") var statusInterval: Double?
+    @Option(help: "Seconds a worker may spend on one batch before the watchdog pings stop (service.stall_timeout_s).") var stallTimeout: Double?
     // Testing aids, not for production.
     @Option(help: .hidden) var debugWorkerDelayMs: Double?
     @Option(help: .hidden) var debugWedgeAfterBatches: Int?
@@ -95,6 +96,7 @@ struct ServeCommand: ParsableCommand {
         settings.pipeline = p
         if let drainTimeout { settings.drainTimeout = .milliseconds(drainTimeout * 1000) }
         if let statusInterval { settings.statusInterval = .milliseconds(statusInterval * 1000) }
+        if let stallTimeout { settings.stallTimeout = .milliseconds(stallTimeout * 1000) }
         do {
             try settings.validate()
         } catch var error {
@@ -113,13 +115,8 @@ struct ServeCommand: ParsableCommand {
         return values.map { $0! }
     }
 
-    func run() throws {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .info
-            return handler
-        }
-        let logger = Logger(label: "saliencyd")
+    /// Loads the settings and the model they name.
+    func load() throws -> (ServeSettings, ModelBundle) {
         let settings: ServeSettings
         do {
             settings = try self.settings()
@@ -129,6 +126,17 @@ struct ServeCommand: ParsableCommand {
         let bundle = try ModelOptions.load(path: settings.modelPath, inputSize: settings.inputSize, scale: settings.scale.map(Float.init),
                                            mean: settings.mean?.map(Float.init), std: settings.std?.map(Float.init),
                                            channelOrder: settings.channelOrder)
+        return (settings, bundle)
+    }
+
+    func run() throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .info
+            return handler
+        }
+        let logger = Logger(label: "saliencyd")
+        let (settings, bundle) = try load()
         if checkConfig {
             print("configuration OK: model \(bundle.name) (\(bundle.url.path)), \(settings.pipeline.sources.count) source(s) "
                   + "(\(settings.pipeline.sources.map { "\($0.name): \($0.socketType.rawValue) \($0.endpoints.joined(separator: " "))" }.joined(separator: "; "))), "
@@ -149,55 +157,7 @@ struct ServeCommand: ParsableCommand {
             logger.info("source \(name): \(source.socketType.rawValue.uppercased()) \(source.binds ? "bound to" : "connected to") \(endpoints.joined(separator: ", ")), policy \(source.effectivePolicy.rawValue), queue \(source.queueCapacity)")
         }
         logger.info("ready: maps on \(pipeline.outputEndpoint) (\(settings.pipeline.output.socketType.rawValue.uppercased()), topic prefix '\(settings.pipeline.output.topicPrefix)')")
-
-        let status = StatusReporter(pipeline: pipeline)
-        let stop = DispatchSemaphore(value: 0)
-        let signals = [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { stop.signal() }
-            source.resume()
-            return source
-        }
-        var timer: DispatchSourceTimer?
-        if settings.statusInterval > .zero {
-            let interval = settings.statusInterval.timeInterval
-            let statusTimer = DispatchSource.makeTimerSource(queue: .global())
-            statusTimer.schedule(deadline: .now() + interval, repeating: interval)
-            statusTimer.setEventHandler { logger.info("status: \(status.line())") }
-            statusTimer.resume()
-            timer = statusTimer
-        }
-        stop.wait()
-        timer?.cancel()
-        logger.info("stopping: draining accepted frames (at most \(settings.drainTimeout))")
-        let report = pipeline.stop(drainTimeout: settings.drainTimeout)
-        let snapshot = pipeline.statistics.snapshot()
-        logger.info("stopped: received \(snapshot.received), published \(snapshot.published), dropped \(snapshot.dropped), rejected \(snapshot.rejected)\(report.completed ? "" : ", drain timed out with \(report.abandoned) frame(s) abandoned")")
-        _ = signals
+        ServiceController(pipeline: pipeline, settings: settings, loader: load, logger: logger).run()
     }
 }
 
-/// Turns the statistics into the one-line status (`make run`'s live line; systemd's STATUS=).
-final class StatusReporter: @unchecked Sendable {
-    private let pipeline: SaliencyPipeline
-    private var last: (time: Date, published: UInt64)
-    private let lock = NSLock()
-
-    init(pipeline: SaliencyPipeline) {
-        self.pipeline = pipeline
-        last = (Date(), 0)
-    }
-
-    func line() -> String {
-        let snapshot = pipeline.statistics.snapshot()
-        let now = Date()
-        lock.lock()
-        let rate = Double(snapshot.published - last.published) / max(now.timeIntervalSince(last.time), 1e-3)
-        last = (now, snapshot.published)
-        lock.unlock()
-        let depth = pipeline.queueDepths.values.reduce(0, +)
-        return String(format: "%.1f frames/s, published %llu, queued %d, dropped %llu, rejected %llu",
-                      rate, snapshot.published, depth, snapshot.dropped, snapshot.rejected)
-    }
-}

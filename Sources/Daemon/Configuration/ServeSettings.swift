@@ -18,6 +18,9 @@ struct ServeSettings: Sendable {
     /// `[service]`
     var drainTimeout: Duration = .seconds(10)
     var statusInterval: Duration = .seconds(5)
+    /// How long a worker may stay on one batch (or a source or the publisher go without turning
+    /// its loop) before the pipeline counts as stuck and the systemd watchdog pings stop.
+    var stallTimeout: Duration = .seconds(60)
 
     static let sourceKeys = ["name", "endpoints", "socket", "bind", "topic", "channel_order", "policy", "queue_capacity", "receive_hwm"]
 
@@ -76,6 +79,7 @@ struct ServeSettings: Sendable {
         if let service = try root.table("service") {
             if let value = try service.double("drain_timeout_s") { drainTimeout = .milliseconds(value * 1000) }
             if let value = try service.double("status_interval_s") { statusInterval = .milliseconds(value * 1000) }
+            if let value = try service.double("stall_timeout_s") { stallTimeout = .milliseconds(value * 1000) }
             try service.finish()
         }
         if let sources = try root.tables("sources") {
@@ -207,6 +211,7 @@ struct ServeSettings: Sendable {
         try positive(p.limits.maxHeight, "limits.max_height")
         try positive(p.limits.maxPayloadBytes, "limits.max_payload_bytes")
         guard drainTimeout >= .zero else { throw ConfigurationError(key: "service.drain_timeout_s", reason: "must not be negative") }
+        guard stallTimeout > .zero else { throw ConfigurationError(key: "service.stall_timeout_s", reason: "must be positive") }
         guard statusInterval >= .zero else { throw ConfigurationError(key: "service.status_interval_s", reason: "must not be negative (0 turns the status line off)") }
         guard !p.output.endpoint.isEmpty else { throw ConfigurationError(key: "output.endpoint", reason: "must not be empty") }
         guard !p.sources.isEmpty else { throw ConfigurationError(key: "sources", reason: "configure at least one source") }
