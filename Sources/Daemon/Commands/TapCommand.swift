@@ -16,6 +16,7 @@ struct TapCommand: ParsableCommand {
     @Option(help: "Exit after this many seconds without a message.") var idleTimeout: Double?
     @Option(help: "Save each message's maps here: <source>-<seq>.<map>.npy and .png, and the header as .json.") var save: String?
     @Flag(help: "Print each header as one JSON line instead of a summary.") var json = false
+    @Flag(help: "Print nothing per message; at exit print one JSON object: count, frames/s, latency percentiles.") var summary = false
 
     func run() throws {
         guard let type = ZeroMQSocketType(rawValue: socket.lowercased()), type == .sub || type == .pull else {
@@ -29,6 +30,8 @@ struct TapCommand: ParsableCommand {
         if let save { try FileManager.default.createDirectory(atPath: save, withIntermediateDirectories: true) }
         var received = 0
         var lastMessage = Date()
+        var statistics = TapStatistics()
+        defer { if summary { print(statistics.json()) } }
         while count.map({ received < $0 }) ?? true {
             guard let frames = try zmq.receive() else {
                 if let idleTimeout, Date().timeIntervalSince(lastMessage) > idleTimeout {
@@ -43,7 +46,10 @@ struct TapCommand: ParsableCommand {
                 switch try MapsMessage.parse(frames) {
                 case let .maps(message):
                     let h = message.header
-                    if json {
+                    statistics.add(h, receivedAt: now)
+                    if summary {
+                        // counted only
+                    } else if json {
                         print(String(decoding: frames[1], as: UTF8.self))
                     } else {
                         let latency = Double(now > h.tReceived ? now - h.tReceived : 0) / 1e6
@@ -53,8 +59,9 @@ struct TapCommand: ParsableCommand {
                     }
                     if let save { try write(message, frames: frames, to: save) }
                 case let .error(_, event):
-                    print(json ? String(decoding: frames[1], as: UTF8.self)
-                          : "\(event.source) seq \(event.seq): ERROR \(event.reason): \(event.detail)")
+                    statistics.errors += 1
+                    if !summary { print(json ? String(decoding: frames[1], as: UTF8.self)
+                          : "\(event.source) seq \(event.seq): ERROR \(event.reason): \(event.detail)") }
                 }
             } catch {
                 FileHandle.standardError.write(Data("tap: malformed message: \(error)\n".utf8))
@@ -71,5 +78,42 @@ struct TapCommand: ParsableCommand {
             let heat = HeatMap.render(values, width: map.width, height: map.height, colorMap: map.name == "signed" ? .redBlue : .viridis)
             try PNGEncoder.write(heat, to: URL(fileURLWithPath: "\(stem).\(map.name).png"))
         }
+    }
+}
+
+/// What `tap --summary` reports: throughput between the first and last maps message received,
+/// and latency percentiles (end to end: tap's receipt minus serve's `t_received`).
+struct TapStatistics {
+    var endToEnd: [Double] = [], queue: [Double] = [], compute: [Double] = [], batch: [Int] = []
+    var first: UInt64?, last: UInt64 = 0
+    var errors = 0
+
+    mutating func add(_ header: MapsHeader, receivedAt now: UInt64) {
+        if first == nil { first = now }
+        last = now
+        endToEnd.append(Double(now > header.tReceived ? now - header.tReceived : 0) / 1e6)
+        queue.append(header.queueMs)
+        compute.append(header.computeMs)
+        batch.append(header.batch)
+    }
+
+    static func percentile(_ values: [Double], _ p: Double) -> Double {
+        guard !values.isEmpty else { return 0 }
+        let sorted = values.sorted()
+        return sorted[min(sorted.count - 1, Int((p / 100 * Double(sorted.count - 1)).rounded()))]
+    }
+
+    func json() -> String {
+        let seconds = Double(last - (first ?? last)) / 1e9
+        let rate = endToEnd.count > 1 && seconds > 0 ? Double(endToEnd.count - 1) / seconds : 0
+        let object: [String: Any] = [
+            "messages": endToEnd.count, "errors": errors, "seconds": seconds, "frames_per_second": rate,
+            "latency_ms": ["p50": Self.percentile(endToEnd, 50), "p90": Self.percentile(endToEnd, 90), "p99": Self.percentile(endToEnd, 99),
+                           "max": endToEnd.max() ?? 0],
+            "queue_ms_p50": Self.percentile(queue, 50), "compute_ms_p50": Self.percentile(compute, 50),
+            "mean_batch": batch.isEmpty ? 0 : Double(batch.reduce(0, +)) / Double(batch.count),
+        ]
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
     }
 }
