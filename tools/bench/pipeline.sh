@@ -29,6 +29,7 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 "$BIN" serve --model "$MODEL" $EXTRA --source "name=bench,socket=pull,endpoint=tcp://127.0.0.1:*,queue_capacity=$((2 * BATCH))" \
   --output tcp://127.0.0.1:* --workers "$WORKERS" --blas-threads "$BLAS" --max-batch "$BATCH" --status-interval 0 \
   --maps vanilla,positive,negative,active,inactive 2> "$work/serve.log" &
+serve=$!
 for _ in $(seq 1 600); do grep -q "ready:" "$work/serve.log" && break; sleep 0.1; done
 source=$(grep -o 'source bench: PULL bound to tcp://[0-9.:]*' "$work/serve.log" | awk '{print $NF}')
 output=$(grep -o 'ready: maps on tcp://[0-9.:]*' "$work/serve.log" | awk '{print $NF}')
@@ -39,8 +40,8 @@ tap=$!
 sleep 0.5
 "$BIN" send --socket push --endpoint "$source" --loop --count "$COUNT" --settle 0 "${INPUTS[@]}" > /dev/null
 wait "$tap"
-kill -TERM %1 2>/dev/null || true
-wait %1 2>/dev/null || true
+kill -TERM "$serve" 2>/dev/null || true
+wait "$serve" 2>/dev/null || true
 
 # shellcheck disable=SC2086
 "$BIN" bench --model "$MODEL" $EXTRA --batch "$BATCH" --threads "$BLAS" --repeats 10 --json > "$work/bench.json"
