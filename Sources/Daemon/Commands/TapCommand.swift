@@ -43,7 +43,7 @@ struct TapCommand: ParsableCommand {
             received += 1
             let now = unixNanoseconds()
             do {
-                switch try MapsMessage.parse(frames) {
+                switch try MapsMessage.parse(frames, decodeMaps: save != nil) {
                 case let .maps(message):
                     let h = message.header
                     statistics.add(h, receivedAt: now)

@@ -19,8 +19,9 @@ public struct MapsMessage: Sendable {
         public var description: String
     }
 
-    /// Parses `frames` as a maps message or an error event.
-    public static func parse(_ frames: [[UInt8]]) throws -> Parsed {
+    /// Parses `frames` as a maps message or an error event; without `decodeMaps` the maps are
+    /// left empty (only the header is read).
+    public static func parse(_ frames: [[UInt8]], decodeMaps: Bool = true) throws -> Parsed {
         guard frames.count >= 2 else { throw Malformed(description: "\(frames.count) frame(s); a message has a topic and a header") }
         let topic = String(decoding: frames[0], as: UTF8.self)
         let data = Data(frames[1])
@@ -34,7 +35,7 @@ public struct MapsMessage: Sendable {
                 throw Malformed(description: "the header lists \(header.maps.count) maps but \(frames.count - 2) map frames followed")
             }
             var maps: [[Float]] = []
-            for (map, bytes) in zip(header.maps, frames[2...]) {
+            for (map, bytes) in zip(header.maps, frames[2...]) where decodeMaps {
                 maps.append(try decode(bytes, map))
             }
             return .maps(MapsMessage(topic: topic, header: header, maps: maps))
