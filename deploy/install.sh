@@ -191,7 +191,7 @@ do_install() {
         if [ -n "${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ]; then
             as_user=(sudo -u "$SUDO_USER" env "PATH=$PATH")
         fi
-        if ! command -v "$swift" >/dev/null 2>&1; then
+        if [ "$dry_run" = 0 ] && ! command -v "$swift" >/dev/null 2>&1; then
             echo "install.sh: '$swift' not found; build first (swift build -c release --product saliencyd) and pass --skip-build, or set SWIFT" >&2
             exit 1
         fi
