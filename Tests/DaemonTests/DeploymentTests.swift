@@ -172,7 +172,7 @@ import Testing
         for file in files + [bare] {
             let run = try Tool.run(analyze, ["security", "--offline=yes", "--threshold=20", file.path])
             let text = run.output + run.errors
-            let level = try #require(text.firstCapture(#"Overall exposure level for \S+: ([0-9.]+)"#).flatMap(Double.init), "\(text)")
+            let level = try #require(Self.firstCapture(#"Overall exposure level for \S+: ([0-9.]+)"#, in: text).flatMap(Double.init), "\(text)")
             if file == bare {
                 #expect(run.status != 0 && level > 2.0, "the unhardened control scored \(level)")
             } else {
@@ -323,65 +323,64 @@ import Testing
         let uninstall = try Tool.run(bash, [Self.installScript, "--destdir", stage.path, "--uninstall"])
         #expect(uninstall.status == 0, "\(uninstall.errors)")
         let left = files.enumerator(atPath: stage.path)?.compactMap { $0 as? String }
-            .filter { !files.isDirectory(atPath: stage.appendingPathComponent($0).path) } ?? []
+            .filter { !Self.isDirectory(stage.appendingPathComponent($0).path) } ?? []
         #expect(left == ["etc/saliencyd/saliencyd.toml"], "left after --uninstall: \(left)")
         let purge = try Tool.run(bash, [Self.installScript, "--destdir", stage.path, "--uninstall", "--purge"])
         #expect(purge.status == 0 && !files.fileExists(atPath: stage.appendingPathComponent("etc/saliencyd").path))
     }
 }
 
-/// Finding and running the system's tools.
-enum Tool {
-    static func find(_ name: String) -> URL? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        let folders = path.split(separator: ":").map(String.init) + ["/usr/bin", "/bin", "/usr/sbin", "/sbin"]
-        for folder in folders {
-            let candidate = URL(fileURLWithPath: folder).appendingPathComponent(name)
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+extension DeploymentTests {
+    /// Finding and running the system's tools.
+    enum Tool {
+        static func find(_ name: String) -> URL? {
+            let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+            let folders = path.split(separator: ":").map(String.init) + ["/usr/bin", "/bin", "/usr/sbin", "/sbin"]
+            for folder in folders {
+                let candidate = URL(fileURLWithPath: folder).appendingPathComponent(name)
+                if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            }
+            return nil
         }
-        return nil
+
+        static func run(_ executable: URL, _ arguments: [String]) throws -> ExplainCommandTests.Run {
+            let process = Process()
+            process.executableURL = executable
+            process.arguments = arguments
+            process.currentDirectoryURL = ExplainCommandTests.repository
+            let output = Pipe(), errors = Pipe()
+            process.standardOutput = output
+            process.standardError = errors
+            try process.run()
+            // Read stderr while stdout is read: a full pipe must not stall the process.
+            final class Collected: @unchecked Sendable { var data = Data() }
+            let collected = Collected()
+            let done = DispatchSemaphore(value: 0)
+            let errorHandle = errors.fileHandleForReading
+            DispatchQueue.global().async {
+                collected.data = errorHandle.readDataToEndOfFile()
+                done.signal()
+            }
+            let out = output.fileHandleForReading.readDataToEndOfFile()
+            done.wait()
+            process.waitUntilExit()
+            let err = collected.data
+            return .init(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self),
+                         errors: String(decoding: err, as: UTF8.self))
+        }
     }
 
-    static func run(_ executable: URL, _ arguments: [String]) throws -> ExplainCommandTests.Run {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.currentDirectoryURL = ExplainCommandTests.repository
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        // Read stderr while stdout is read: a full pipe must not stall the process.
-        final class Collected: @unchecked Sendable { var data = Data() }
-        let collected = Collected()
-        let done = DispatchSemaphore(value: 0)
-        let errorHandle = errors.fileHandleForReading
-        DispatchQueue.global().async {
-            collected.data = errorHandle.readDataToEndOfFile()
-            done.signal()
-        }
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        done.wait()
-        process.waitUntilExit()
-        let err = collected.data
-        return .init(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self),
-                     errors: String(decoding: err, as: UTF8.self))
-    }
-}
-
-extension FileManager {
-    func isDirectory(atPath path: String) -> Bool {
+    /// Whether `path` is a directory.
+    static func isDirectory(_ path: String) -> Bool {
         var directory: ObjCBool = false
-        return fileExists(atPath: path, isDirectory: &directory) && directory.boolValue
+        return FileManager.default.fileExists(atPath: path, isDirectory: &directory) && directory.boolValue
     }
-}
 
-extension String {
-    /// The first capture group of `pattern`'s first match.
-    func firstCapture(_ pattern: String) -> String? {
+    /// The first capture group of `pattern`'s first match in `text`.
+    static func firstCapture(_ pattern: String, in text: String) -> String? {
         guard let regex = try? NSRegularExpression(pattern: pattern),
-              let match = regex.firstMatch(in: self, range: NSRange(startIndex..., in: self)),
-              let range = Range(match.range(at: 1), in: self) else { return nil }
-        return String(self[range])
+              let match = regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)),
+              let range = Range(match.range(at: 1), in: text) else { return nil }
+        return String(text[range])
     }
 }
