@@ -15,7 +15,7 @@ BIN          := .build/$(CONFIG)/saliencyd
 
 # C libraries the code links (through pkg-config) and data the tests read.
 DEB_BUILD    := pkg-config libopenblas-dev libzmq3-dev libturbojpeg0-dev libpng-dev zlib1g-dev libssl-dev
-DEB_TEST     := libonnx-testdata dataset-fashion-mnist python3-venv
+DEB_TEST     := libonnx-testdata dataset-fashion-mnist python3-venv systemd shellcheck
 PYTHON       ?= python3
 INTEROP_VENV ?= .venv-interop
 INTEROP_BIN  ?= .build/debug/saliencyd
