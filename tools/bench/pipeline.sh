@@ -8,8 +8,10 @@
 # samples (models/samples/samples.npy, replayed in a loop). The source is PULL with `block`
 # (lossless, so serve runs flat out); every frame gets all five maps (the whole Jacobian).
 # Prints one JSON object: the pipeline's frames/s and latency percentiles (tap's receipt minus
-# serve's t_received), the engine's frames/s from `bench` (1000 / jacobian_ms), and the
-# pipeline's overhead = 1 − pipeline frames/s ÷ engine frames/s.
+# serve's t_received), the engine's frames/s from `bench` (WORKERS × 1000 / jacobian_ms: W
+# independent workspaces of T threads each, as serve runs them, when W × T ≤ cores), and the
+# pipeline's overhead = 1 − pipeline frames/s ÷ engine frames/s. send and tap run on the same
+# machine and their CPU time counts against the pipeline.
 set -euo pipefail
 BIN=${BIN:-.build/release/saliencyd}
 MODEL=${1:-models/fashion-mnist-cnn.onnx}
@@ -49,7 +51,7 @@ wait "$serve" 2>/dev/null || true
 python3 - "$work/tap.json" "$work/bench.json" "$MODEL" "$BATCH" "$WORKERS" "$BLAS" <<'PY'
 import json, sys
 tap = json.load(open(sys.argv[1])); bench = json.load(open(sys.argv[2]))
-engine_fps = 1000.0 / bench["jacobian_ms"]
+engine_fps = int(sys.argv[5]) * 1000.0 / bench["jacobian_ms"]
 out = {
     "model": sys.argv[3], "batch": int(sys.argv[4]), "workers": int(sys.argv[5]), "blas_threads": int(sys.argv[6]),
     "frames": tap["messages"], "pipeline_fps": tap["frames_per_second"],
