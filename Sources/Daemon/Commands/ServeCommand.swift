@@ -49,6 +49,8 @@ struct ServeCommand: ParsableCommand {
     // [service]
     @Option(help: "Longest drain on SIGTERM, seconds (service.drain_timeout_s).") var drainTimeout: Double?
     @Option(help: "Status line period, seconds; 0 for none (service.status_interval_s).") var statusInterval: Double?
+    // [metrics], [logging]
+    @OptionGroup var observabilityOptions: ObservabilityOptions
     // Testing aids, not for production.
     @Option(help: .hidden) var debugWorkerDelayMs: Double?
     @Option(help: .hidden) var debugWedgeAfterBatches: Int?
@@ -94,6 +96,7 @@ struct ServeCommand: ParsableCommand {
         settings.pipeline = p
         if let drainTimeout { settings.drainTimeout = .milliseconds(drainTimeout * 1000) }
         if let statusInterval { settings.statusInterval = .milliseconds(statusInterval * 1000) }
+        try observabilityOptions.apply(to: &settings.observability)
         do {
             try settings.validate()
         } catch var error {
@@ -113,25 +116,24 @@ struct ServeCommand: ParsableCommand {
     }
 
     func run() throws {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .info
-            return handler
-        }
-        let logger = Logger(label: "saliencyd")
         let settings: ServeSettings
         do {
             settings = try self.settings()
         } catch let error as ConfigurationError {
             throw CommandFailure("configuration: \(error)")
         }
+        LoggingSetup.bootstrap(format: settings.observability.logFormat, level: settings.observability.logLevel)
+        let logger = Logger(label: "saliencyd")
+        let observability = try Observability.start(settings: settings, logger: logger)
         let bundle = try ModelOptions.load(path: settings.modelPath, inputSize: settings.inputSize, scale: settings.scale.map(Float.init),
                                            mean: settings.mean?.map(Float.init), std: settings.std?.map(Float.init),
                                            channelOrder: settings.channelOrder)
         for source in settings.pipeline.sources where source.socketType == .sub && source.effectivePolicy == .block {
             logger.warning("source \(source.name): policy block on a SUB source cannot be lossless — a PUB sender drops at its high-water mark")
         }
-        let pipeline = try SaliencyPipeline(configuration: settings.pipeline, bundle: bundle, logger: logger)
+        let pipeline = try SaliencyPipeline(configuration: settings.pipeline, bundle: bundle, logger: logger,
+                                            observer: observability.observer)
+        observability.attach(pipeline)
         do {
             try pipeline.start()
         } catch let error as SaliencyPipeline.StartError {
@@ -141,6 +143,7 @@ struct ServeCommand: ParsableCommand {
             let source = settings.pipeline.sources.first { $0.name == name }!
             logger.info("source \(name): \(source.socketType.rawValue.uppercased()) \(source.binds ? "bound to" : "connected to") \(endpoints.joined(separator: ", ")), policy \(source.effectivePolicy.rawValue), queue \(source.queueCapacity)")
         }
+        observability.markReady()
         logger.info("ready: maps on \(pipeline.outputEndpoint) (\(settings.pipeline.output.socketType.rawValue.uppercased()), topic prefix '\(settings.pipeline.output.topicPrefix)')")
 
         let status = StatusReporter(pipeline: pipeline)
@@ -163,10 +166,12 @@ struct ServeCommand: ParsableCommand {
         }
         stop.wait()
         timer?.cancel()
+        observability.markStopping()
         logger.info("stopping: draining accepted frames (at most \(settings.drainTimeout))")
         let report = pipeline.stop(drainTimeout: settings.drainTimeout)
         let snapshot = pipeline.statistics.snapshot()
         logger.info("stopped: received \(snapshot.received), published \(snapshot.published), dropped \(snapshot.dropped), rejected \(snapshot.rejected)\(report.completed ? "" : ", drain timed out with \(report.abandoned) frame(s) abandoned")")
+        observability.stop()
         _ = signals
     }
 }

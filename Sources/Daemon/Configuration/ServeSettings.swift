@@ -18,6 +18,8 @@ struct ServeSettings: Sendable {
     /// `[service]`
     var drainTimeout: Duration = .seconds(10)
     var statusInterval: Duration = .seconds(5)
+    /// `[metrics]`, `[logging]` (ObservabilitySettings.swift)
+    var observability = ObservabilitySettings()
 
     static let sourceKeys = ["name", "endpoints", "socket", "bind", "topic", "channel_order", "policy", "queue_capacity", "receive_hwm"]
 
@@ -78,6 +80,7 @@ struct ServeSettings: Sendable {
             if let value = try service.double("status_interval_s") { statusInterval = .milliseconds(value * 1000) }
             try service.finish()
         }
+        try observability.apply(root)
         if let sources = try root.tables("sources") {
             pipeline.sources = try sources.map { reader throws(ConfigurationError) in try Self.source(reader) }
         }
@@ -208,6 +211,7 @@ struct ServeSettings: Sendable {
         try positive(p.limits.maxPayloadBytes, "limits.max_payload_bytes")
         guard drainTimeout >= .zero else { throw ConfigurationError(key: "service.drain_timeout_s", reason: "must not be negative") }
         guard statusInterval >= .zero else { throw ConfigurationError(key: "service.status_interval_s", reason: "must not be negative (0 turns the status line off)") }
+        try observability.validate()
         guard !p.output.endpoint.isEmpty else { throw ConfigurationError(key: "output.endpoint", reason: "must not be empty") }
         guard !p.sources.isEmpty else { throw ConfigurationError(key: "sources", reason: "configure at least one source") }
         var names: Set<String> = []
