@@ -14,6 +14,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        // Metrics and health over HTTP (docs/observability.md).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
+        // Already in the graph through Hummingbird; named for ServiceGroup's graceful shutdown.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
     ],
     targets: [
         // Thin system-library targets over Debian's C libraries, found through pkg-config.
@@ -54,12 +60,21 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
 
         .testTarget(
             name: "EngineTests", dependencies: ["Engine", "CBLAS"],
             exclude: ["ONNX/ConformanceExclusions.txt"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Pipeline", "Engine"]),
+        .testTarget(name: "DaemonTests", dependencies: [
+            "Daemon", "Pipeline", "Engine",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Engine", "CZeroMQ", "CTurboJPEG", "CPNG", "CZlib"]),
     ]
 )

@@ -281,7 +281,10 @@ check_installed() {
              "from the service; install the Swift toolchain elsewhere (e.g. /opt/swift) or build with" \
              "SWIFT_BUILD_FLAGS=--static-swift-stdlib" >&2
     fi
-    if "$installed" serve --help 2>/dev/null | grep -q -- '--check-config'; then
+    local help
+    # Captured first: `grep -q` on a pipe would close it early and fail the pipeline (SIGPIPE).
+    help=$("$installed" serve --help 2>/dev/null || true)
+    if grep -q -- '--check-config' <<<"$help"; then
         if [ -n "$destdir" ]; then
             # The staged binary looks for the model beside itself, below the staging root.
             "$installed" serve --config "$destdir$config_dir/saliencyd.toml" --check-config

@@ -6,7 +6,9 @@ import Testing
     /// Starts serve on wildcard ports; returns it with its resolved source and output endpoints.
     static func startServe(_ extra: [String] = []) throws -> (RunningProcess, source: String, output: String) {
         let serve = try RunningProcess(["serve", "--source", "name=hub,socket=rep,endpoint=tcp://127.0.0.1:*",
-                                        "--output", "tcp://127.0.0.1:*", "--status-interval", "0", "--workers", "2"] + extra)
+                                        "--output", "tcp://127.0.0.1:*", "--status-interval", "0", "--workers", "2",
+                                        // A free port, not the default 9560: suites run in parallel.
+                                        "--metrics-address", "127.0.0.1:0"] + extra)
         let ready = serve.waitForErrors { $0.contains("ready: maps on") }
         try #require(ready, "serve did not become ready: \(serve.errors)")
         let source = try #require(serve.firstMatch(#"source hub: REP bound to (tcp://[0-9.]+:[0-9]+)"#))
@@ -47,7 +49,8 @@ import Testing
     @Test func serveRefusesAPortInUseNamingIt() throws {
         let (first, source, _) = try Self.startServe()
         let second = try ExplainCommandTests.run(["serve", "--source", "name=hub,socket=rep,endpoint=\(source)",
-                                                   "--output", "tcp://127.0.0.1:*", "--status-interval", "0"])
+                                                   "--output", "tcp://127.0.0.1:*", "--status-interval", "0",
+                                                   "--metrics-address", "127.0.0.1:0"])
         #expect(second.status != 0)
         #expect(second.errors.contains("source hub: cannot open \(source): Address already in use"), "\(second.errors)")
         #expect(first.stop() == 0)
@@ -104,6 +107,9 @@ import Testing
         [service]
         status_interval_s = 0
 
+        [metrics]
+        address = "127.0.0.1:0"
+
         [[sources]]
         name = "replay"
         socket = "pull"
@@ -114,7 +120,7 @@ import Testing
         socket = "rep"
         endpoints = ["tcp://127.0.0.1:*"]
         """.write(to: file, atomically: true, encoding: .utf8)
-        let serve = try RunningProcess(["serve", "--config", file.path])
+        let serve = try RunningProcess(["serve", "--config", file.path, "--metrics-address", "127.0.0.1:0"])
         try #require(serve.waitForErrors { $0.contains("ready: maps on") }, "\(serve.errors)")
         let replay = try #require(serve.firstMatch(#"source replay: PULL bound to (tcp://[0-9.]+:[0-9]+)"#))
         let hub = try #require(serve.firstMatch(#"source hub: REP bound to (tcp://[0-9.]+:[0-9]+)"#))

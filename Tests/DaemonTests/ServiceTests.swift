@@ -5,7 +5,7 @@ import Testing
 /// `saliencyd serve` as systemd runs it: the notify protocol, the watchdog, SIGTERM's drain and
 /// SIGHUP's reload — the built binary, a real notify socket, real ZeroMQ senders.
 @Suite(.serialized) struct ServiceTests {
-    static let serveArguments = ["serve", "--output", "tcp://127.0.0.1:*", "--status-interval", "0.3"]
+    static let serveArguments = ["serve", "--output", "tcp://127.0.0.1:*", "--status-interval", "0.3", "--metrics-address", "127.0.0.1:0"]
 
     static func source(_ serve: RunningProcess, _ name: String, _ type: String = "REP") throws -> String {
         _ = serve.waitForErrors { $0.contains("ready: maps on") }
@@ -46,7 +46,7 @@ import Testing
         let listener = try NotifyListener(abstract: false)
         let serve = try RunningProcess(
             Self.serveArguments + ["--source", "name=hub,socket=rep,endpoint=tcp://127.0.0.1:*", "--workers", "1",
-                                   "--stall-timeout", "0.5", "--drain-timeout", "1", "--debug-wedge-after-batches", "1"],
+                                   "--max-batch", "1", "--stall-timeout", "0.5", "--drain-timeout", "1", "--debug-wedge-after-batches", "1"],
             environment: ["NOTIFY_SOCKET": listener.address, "WATCHDOG_USEC": "200000"])
         #expect(listener.wait(for: "READY=1") != nil, "\(serve.errors)")
         let context = ZeroMQContext()
@@ -126,7 +126,7 @@ import Testing
         let first = "\(root)/models/fashion-mnist-cnn.onnx", second = "\(root)/Tests/Fixtures/onnx/paper-cnn-torchscript/model.onnx"
         try Self.writeConfig(config, model: first)
         let listener = try NotifyListener(abstract: true)
-        let serve = try RunningProcess(["serve", "--config", config.path], environment: ["NOTIFY_SOCKET": listener.address])
+        let serve = try RunningProcess(["serve", "--config", config.path, "--metrics-address", "127.0.0.1:0"], environment: ["NOTIFY_SOCKET": listener.address])
         try #require(listener.wait(for: "READY=1") != nil, "\(serve.errors)")
         let output = try #require(serve.firstMatch(#"ready: maps on (tcp://[0-9.]+:[0-9]+)"#))
         let endpoint = try Self.source(serve, "hub")

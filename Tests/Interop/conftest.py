@@ -67,7 +67,7 @@ class Serve:
         self.output_port = free_port()
         self.output = f"tcp://127.0.0.1:{self.output_port}"
         self.command = [str(binary), "serve", "--output", self.output, "--status-interval", "0",
-                        "--workers", "1", *args]
+                        "--workers", "1", "--metrics-address", "127.0.0.1:0", *args]
         self.log_path = log_path
         self.log_file = open(log_path, "w")
         self.process = subprocess.Popen(self.command, stdin=subprocess.DEVNULL, stdout=self.log_file,

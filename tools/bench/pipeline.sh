@@ -29,7 +29,7 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
 # shellcheck disable=SC2086
 "$BIN" serve --model "$MODEL" $EXTRA --source "name=bench,socket=pull,endpoint=tcp://127.0.0.1:*,queue_capacity=$((2 * BATCH))" \
-  --output tcp://127.0.0.1:* --workers "$WORKERS" --blas-threads "$BLAS" --max-batch "$BATCH" --status-interval 0 \
+  --output tcp://127.0.0.1:* --workers "$WORKERS" --blas-threads "$BLAS" --max-batch "$BATCH" --status-interval 0 --metrics-address 127.0.0.1:0 \
   --maps vanilla,positive,negative,active,inactive 2> "$work/serve.log" &
 serve=$!
 for _ in $(seq 1 600); do grep -q "ready:" "$work/serve.log" && break; sleep 0.1; done

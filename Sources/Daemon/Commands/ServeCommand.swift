@@ -51,6 +51,8 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Longest drain on SIGTERM, seconds (service.drain_timeout_s).") var drainTimeout: Double?
     @Option(help: "Status line period, seconds; 0 for none (service.status_interval_s).") var statusInterval: Double?
     @Option(help: "Seconds a worker may spend on one batch before the watchdog pings stop (service.stall_timeout_s).") var stallTimeout: Double?
+    // [metrics], [logging]
+    @OptionGroup var observabilityOptions: ObservabilityOptions
     // Testing aids, not for production.
     @Option(help: .hidden) var debugWorkerDelayMs: Double?
     @Option(help: .hidden) var debugWedgeAfterBatches: Int?
@@ -97,6 +99,7 @@ struct ServeCommand: ParsableCommand {
         if let drainTimeout { settings.drainTimeout = .milliseconds(drainTimeout * 1000) }
         if let statusInterval { settings.statusInterval = .milliseconds(statusInterval * 1000) }
         if let stallTimeout { settings.stallTimeout = .milliseconds(stallTimeout * 1000) }
+        try observabilityOptions.apply(to: &settings.observability)
         do {
             try settings.validate()
         } catch var error {
@@ -115,38 +118,50 @@ struct ServeCommand: ParsableCommand {
         return values.map { $0! }
     }
 
-    /// Loads the settings and the model they name.
-    func load() throws -> (ServeSettings, ModelBundle) {
-        let settings: ServeSettings
+    /// The settings, with configuration errors reported as such.
+    func loadSettings() throws -> ServeSettings {
         do {
-            settings = try self.settings()
+            return try self.settings()
         } catch let error as ConfigurationError {
             throw CommandFailure("configuration: \(error)")
         }
-        let bundle = try ModelOptions.load(path: settings.modelPath, inputSize: settings.inputSize, scale: settings.scale.map(Float.init),
-                                           mean: settings.mean?.map(Float.init), std: settings.std?.map(Float.init),
-                                           channelOrder: settings.channelOrder)
-        return (settings, bundle)
+    }
+
+    /// Loads the model `settings` name.
+    static func loadModel(_ settings: ServeSettings) throws -> ModelBundle {
+        try ModelOptions.load(path: settings.modelPath, inputSize: settings.inputSize, scale: settings.scale.map(Float.init),
+                              mean: settings.mean?.map(Float.init), std: settings.std?.map(Float.init),
+                              channelOrder: settings.channelOrder)
+    }
+
+    /// Loads the settings and the model they name (what a reload does).
+    func load() throws -> (ServeSettings, ModelBundle) {
+        let settings = try loadSettings()
+        return (settings, try Self.loadModel(settings))
     }
 
     func run() throws {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .info
-            return handler
-        }
-        let logger = Logger(label: "saliencyd")
-        let (settings, bundle) = try load()
+        let settings = try loadSettings()
         if checkConfig {
+            let bundle = try Self.loadModel(settings)
             print("configuration OK: model \(bundle.name) (\(bundle.url.path)), \(settings.pipeline.sources.count) source(s) "
                   + "(\(settings.pipeline.sources.map { "\($0.name): \($0.socketType.rawValue) \($0.endpoints.joined(separator: " "))" }.joined(separator: "; "))), "
                   + "output \(settings.pipeline.output.socketType.rawValue) \(settings.pipeline.output.endpoint)")
             return
         }
+        LoggingSetup.bootstrap(format: settings.observability.logFormat, level: settings.observability.logLevel)
+        let logger = Logger(label: "saliencyd")
+        let observability = try Observability.start(settings: settings, logger: logger)
+        let bundle = try Self.loadModel(settings)
         for source in settings.pipeline.sources where source.socketType == .sub && source.effectivePolicy == .block {
             logger.warning("source \(source.name): policy block on a SUB source cannot be lossless — a PUB sender drops at its high-water mark")
         }
-        let pipeline = try SaliencyPipeline(configuration: settings.pipeline, bundle: bundle, logger: logger)
+        let pipeline = try SaliencyPipeline(configuration: settings.pipeline, bundle: bundle, logger: logger,
+                                            observer: observability.observer)
+        observability.attach(pipeline)
+        // Signals are caught from here on; they are handled once serving starts.
+        let controller = ServiceController(pipeline: pipeline, settings: settings, loader: load, logger: logger,
+                                           observability: observability)
         do {
             try pipeline.start()
         } catch let error as SaliencyPipeline.StartError {
@@ -156,8 +171,9 @@ struct ServeCommand: ParsableCommand {
             let source = settings.pipeline.sources.first { $0.name == name }!
             logger.info("source \(name): \(source.socketType.rawValue.uppercased()) \(source.binds ? "bound to" : "connected to") \(endpoints.joined(separator: ", ")), policy \(source.effectivePolicy.rawValue), queue \(source.queueCapacity)")
         }
+        observability.markReady()
         logger.info("ready: maps on \(pipeline.outputEndpoint) (\(settings.pipeline.output.socketType.rawValue.uppercased()), topic prefix '\(settings.pipeline.output.topicPrefix)')")
-        ServiceController(pipeline: pipeline, settings: settings, loader: load, logger: logger).run()
+        controller.run()
+        observability.stop()
     }
 }
-

@@ -21,6 +21,8 @@ struct ServeSettings: Sendable {
     /// How long a worker may stay on one batch (or a source or the publisher go without turning
     /// its loop) before the pipeline counts as stuck and the systemd watchdog pings stop.
     var stallTimeout: Duration = .seconds(60)
+    /// `[metrics]`, `[logging]` (ObservabilitySettings.swift)
+    var observability = ObservabilitySettings()
 
     static let sourceKeys = ["name", "endpoints", "socket", "bind", "topic", "channel_order", "policy", "queue_capacity", "receive_hwm"]
 
@@ -82,6 +84,7 @@ struct ServeSettings: Sendable {
             if let value = try service.double("stall_timeout_s") { stallTimeout = .milliseconds(value * 1000) }
             try service.finish()
         }
+        try observability.apply(root)
         if let sources = try root.tables("sources") {
             pipeline.sources = try sources.map { reader throws(ConfigurationError) in try Self.source(reader) }
         }
@@ -213,6 +216,7 @@ struct ServeSettings: Sendable {
         guard drainTimeout >= .zero else { throw ConfigurationError(key: "service.drain_timeout_s", reason: "must not be negative") }
         guard stallTimeout > .zero else { throw ConfigurationError(key: "service.stall_timeout_s", reason: "must be positive") }
         guard statusInterval >= .zero else { throw ConfigurationError(key: "service.status_interval_s", reason: "must not be negative (0 turns the status line off)") }
+        try observability.validate()
         guard !p.output.endpoint.isEmpty else { throw ConfigurationError(key: "output.endpoint", reason: "must not be empty") }
         guard !p.sources.isEmpty else { throw ConfigurationError(key: "sources", reason: "configure at least one source") }
         var names: Set<String> = []

@@ -28,18 +28,20 @@ final class ServiceController: @unchecked Sendable {
     private let pipeline: SaliencyPipeline
     private let status: StatusReporter
     private var lastHealthProblem: String?
+    private let observability: Observability?
 
-    init(pipeline: SaliencyPipeline, settings: ServeSettings, loader: @escaping Loader, logger: Logger) {
+    /// Catches SIGINT, SIGTERM and SIGHUP from now on; they are acted on once ``run()`` starts
+    /// (the control queue is held until then), so a signal during start-up is never lost.
+    init(pipeline: SaliencyPipeline, settings: ServeSettings, loader: @escaping Loader, logger: Logger,
+         observability: Observability? = nil) {
         self.pipeline = pipeline
         self.settings = settings
         self.loader = loader
         self.logger = logger
+        self.observability = observability
         notifier = SystemdNotifier()
         status = StatusReporter(pipeline: pipeline)
-    }
-
-    /// Announces readiness, starts the timers and signal handlers, and blocks until stopped.
-    func run() {
+        control.suspend()
         for number in [SIGINT, SIGTERM, SIGHUP] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: control)
@@ -47,6 +49,21 @@ final class ServiceController: @unchecked Sendable {
             source.resume()
             signalSources.append(source)
         }
+    }
+
+    /// Whether ``run()`` has released the control queue (libdispatch aborts when a suspended
+    /// queue is freed, so a failed start must release it too).
+    private var controlReleased = false
+
+    deinit {
+        signalSources.forEach { $0.cancel() }
+        if !controlReleased { control.resume() }
+    }
+
+    /// Announces readiness, starts the timers, handles signals, and blocks until stopped.
+    func run() {
+        controlReleased = true
+        control.resume()
         notify(["READY=1", "STATUS=\(status.line())", "MAINPID=\(getpid())"])
         startStatusTimer()
         if let usec = notifier?.watchdogMicroseconds {
@@ -129,6 +146,8 @@ final class ServiceController: @unchecked Sendable {
             logger.error("reload: \(error)")
         }
         lock.withLock { settings = next }
+        observability?.attach(pipeline)
+        observability?.markReady()
         startStatusTimer()
         notify(["READY=1", "STATUS=\(status.line())"])
     }
@@ -140,6 +159,7 @@ final class ServiceController: @unchecked Sendable {
         notify(["STOPPING=1", "STATUS=stopping: draining accepted frames"])
         logger.info("stopping on \(number == SIGTERM ? "SIGTERM" : "SIGINT"): draining accepted frames (at most \(drainTimeout))")
         statusTimer?.cancel()
+        observability?.markStopping()
         let report = pipeline.stop(drainTimeout: drainTimeout)
         let snapshot = pipeline.statistics.snapshot()
         logger.info("stopped: received \(snapshot.received), published \(snapshot.published), dropped \(snapshot.dropped), rejected \(snapshot.rejected)\(report.completed ? "" : ", drain timed out with \(report.abandoned) frame(s) abandoned")")
