@@ -16,6 +16,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "OpenBLAS threads.") var threads = 2
     @Option(help: "Timed repetitions of each measurement.") var repeats = 20
     @Flag(help: "Print one JSON object instead of a table.") var json = false
+    @Flag(help: "Also time every node (forward, gradient backward, Jacobian backward) and print the breakdown.")
+    var profile = false
 
     struct Report: Encodable {
         var model: String
@@ -34,6 +36,7 @@ struct BenchCommand: ParsableCommand {
         var sgemmGflops: Double
         var blasCore: String
         var repeats: Int
+        var profile: [OperatorBreakdown.Row]?
     }
 
     func run() throws {
@@ -48,12 +51,14 @@ struct BenchCommand: ParsableCommand {
         let timings = try EngineTimings.measure(workspace, input: input, batch: batch, repeats: repeats)
         let (forward, gradient, jacobian) = (timings.forward, timings.gradient, timings.jacobian)
         let gflop = Double(model.forwardFLOPs) / 1e9
+        let breakdown = profile ? try OperatorBreakdown.measure(workspace, input: input, batch: batch, repeats: repeats) : nil
         let report = Report(
             model: bundle.name, batch: batch, threads: threads, input: model.inputShape.dimensions, classes: model.classCount,
             forwardMs: forward.median, gradientMs: gradient.median, jacobianMs: jacobian.median,
             forwardMsSpread: [forward.p10, forward.p90], gradientMsSpread: [gradient.p10, gradient.p90],
             jacobianMsSpread: [jacobian.p10, jacobian.p90], gflopPerImage: gflop,
-            achievedForwardGflops: gflop / (forward.median / 1000), sgemmGflops: BLAS.measureSGEMM(), blasCore: BLAS.coreName, repeats: repeats)
+            achievedForwardGflops: gflop / (forward.median / 1000), sgemmGflops: BLAS.measureSGEMM(), blasCore: BLAS.coreName, repeats: repeats,
+            profile: breakdown?.rows)
         if json {
             let encoder = JSONEncoder()
             encoder.keyEncodingStrategy = .convertToSnakeCase
@@ -69,5 +74,6 @@ struct BenchCommand: ParsableCommand {
                   + String(format: "%9.3f ms  (%.3f–%.3f)", value.median, value.p10, value.p90))
         }
         print(String(format: "forward    %.1f GFLOP/s achieved", report.achievedForwardGflops))
+        if let breakdown { print("\n" + breakdown.table()) }
     }
 }

@@ -22,6 +22,8 @@ public final class Workspace {
     public private(set) var batch = 0
     /// Cotangents per frame in the last backward pass (0 when none is current).
     public private(set) var cotangentsPerFrame = 0
+    /// When set, every node's forward and backward calls are timed into it (for `bench --profile`).
+    public var profile: OperatorProfile?
 
     private let values: UnsafeMutablePointer<Float>
     private let gradients: UnsafeMutablePointer<Float>
@@ -220,9 +222,11 @@ public final class Workspace {
         valuePointers[0].update(from: input.baseAddress!, count: input.count)
         for (position, node) in model.nodes.enumerated() {
             let call = forwardCalls[position]
+            let start = profile == nil ? 0 : OperatorProfile.now()
             node.op.forward(ForwardInvocation(
                 inputs: call.inputs, inputShapes: node.inputShapes, output: call.output,
                 outputShape: node.outputShape, batch: batch, scratch: scratch, indices: call.indices))
+            profile?.addForward(node: position, since: start)
         }
         self.batch = batch
     }
@@ -317,6 +321,8 @@ public final class Workspace {
         for call in backwardCalls {
             let node = model.nodes[call.node]
             let forward = forwardCalls[call.node]
+            let start = profile == nil ? 0 : OperatorProfile.now()
+            defer { profile?.addBackward(node: call.node, since: start) }
             node.op.backward(BackwardInvocation(
                 inputs: call.inputs, inputShapes: node.inputShapes, output: forward.output,
                 outputShape: node.outputShape, outputGradient: call.outputGradient,
