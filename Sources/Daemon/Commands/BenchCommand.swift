@@ -16,6 +16,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "OpenBLAS threads.") var threads = 2
     @Option(help: "Timed repetitions of each measurement.") var repeats = 20
     @Flag(help: "Print one JSON object instead of a table.") var json = false
+    @Option(help: "wall (elapsed time) or thread-cpu (CPU time of the calling thread; use with --threads 1 on a busy machine).")
+    var clock = "wall"
     @Flag(help: "Also time every node (forward, gradient backward, Jacobian backward) and print the breakdown.")
     var profile = false
 
@@ -36,11 +38,13 @@ struct BenchCommand: ParsableCommand {
         var sgemmGflops: Double
         var blasCore: String
         var repeats: Int
+        var clock: String
         var profile: [OperatorBreakdown.Row]?
     }
 
     func run() throws {
         guard batch > 0, threads > 0, repeats > 0 else { throw ValidationError("--batch, --threads and --repeats must be positive") }
+        guard let clock = TimingClock(rawValue: clock) else { throw ValidationError("--clock takes wall or thread-cpu") }
         BLAS.threadCount = threads
         let bundle = try modelOptions.load()
         let model = bundle.model
@@ -48,17 +52,17 @@ struct BenchCommand: ParsableCommand {
         var random = SeededGenerator(seed: 1)
         let input = random.uniform(count: batch * model.inputCount, in: 0...1)
 
-        let timings = try EngineTimings.measure(workspace, input: input, batch: batch, repeats: repeats)
+        let timings = try EngineTimings.measure(workspace, input: input, batch: batch, repeats: repeats, clock: clock)
         let (forward, gradient, jacobian) = (timings.forward, timings.gradient, timings.jacobian)
         let gflop = Double(model.forwardFLOPs) / 1e9
-        let breakdown = profile ? try OperatorBreakdown.measure(workspace, input: input, batch: batch, repeats: repeats) : nil
+        let breakdown = profile ? try OperatorBreakdown.measure(workspace, input: input, batch: batch, repeats: repeats, clock: clock) : nil
         let report = Report(
             model: bundle.name, batch: batch, threads: threads, input: model.inputShape.dimensions, classes: model.classCount,
             forwardMs: forward.median, gradientMs: gradient.median, jacobianMs: jacobian.median,
             forwardMsSpread: [forward.p10, forward.p90], gradientMsSpread: [gradient.p10, gradient.p90],
             jacobianMsSpread: [jacobian.p10, jacobian.p90], gflopPerImage: gflop,
             achievedForwardGflops: gflop / (forward.median / 1000), sgemmGflops: BLAS.measureSGEMM(), blasCore: BLAS.coreName, repeats: repeats,
-            profile: breakdown?.rows)
+            clock: clock.rawValue, profile: breakdown?.rows)
         if json {
             let encoder = JSONEncoder()
             encoder.keyEncodingStrategy = .convertToSnakeCase
@@ -67,7 +71,7 @@ struct BenchCommand: ParsableCommand {
             return
         }
         print("model      \(bundle.name): input \(model.inputShape), \(model.classCount) classes, \(String(format: "%.4f", gflop)) GFLOP per image forward")
-        print("setup      batch \(batch), \(threads) OpenBLAS thread(s), \(repeats) repeats; sgemm \(String(format: "%.1f", report.sgemmGflops)) GFLOP/s (OpenBLAS \(report.blasCore) kernels)")
+        print("setup      batch \(batch), \(threads) OpenBLAS thread(s), \(repeats) repeats, \(clock.rawValue) clock; sgemm \(String(format: "%.1f", report.sgemmGflops)) GFLOP/s (OpenBLAS \(report.blasCore) kernels)")
         print("per image  median (p10–p90)")
         for (name, value) in [("forward", forward), ("forward + gradient", gradient), ("forward + Jacobian", jacobian)] {
             print("  " + name.padding(toLength: 20, withPad: " ", startingAt: 0)

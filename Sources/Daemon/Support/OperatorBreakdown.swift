@@ -16,9 +16,10 @@ struct OperatorBreakdown {
 
     /// Runs `repeats` forward passes, then `repeats` forward + predicted-class backward, then
     /// `repeats` forward + all-classes backward, timing every node (one warm-up run each).
-    static func measure(_ workspace: Workspace, input: [Float], batch: Int, repeats: Int) throws -> OperatorBreakdown {
+    static func measure(_ workspace: Workspace, input: [Float], batch: Int, repeats: Int,
+                        clock: TimingClock = .wall) throws -> OperatorBreakdown {
         let model = workspace.model
-        let profile = OperatorProfile(nodeCount: model.nodes.count)
+        let profile = OperatorProfile(nodeCount: model.nodes.count, clock: clock)
         let scale = 1e-6 / Double(repeats * batch)
         func run(_ cotangents: Cotangents?) throws -> (forward: [UInt64], backward: [UInt64]) {
             workspace.profile = nil

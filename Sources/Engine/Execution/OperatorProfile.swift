@@ -1,5 +1,3 @@
-import Dispatch
-
 /// Wall-clock time spent in each node's forward and backward calls, accumulated over runs of a
 /// ``Workspace`` while it is attached as ``Workspace/profile``. Used by `saliencyd bench
 /// --profile`; a workspace without a profile reads no clock.
@@ -12,7 +10,11 @@ public final class OperatorProfile {
     /// Nanoseconds per node in `backward`, summed over every call since the last ``reset()``.
     public private(set) var backwardNanoseconds: [UInt64]
 
-    public init(nodeCount: Int) {
+    /// The clock the calls are timed with.
+    public let clock: TimingClock
+
+    public init(nodeCount: Int, clock: TimingClock = .wall) {
+        self.clock = clock
         forwardNanoseconds = [UInt64](repeating: 0, count: nodeCount)
         backwardNanoseconds = [UInt64](repeating: 0, count: nodeCount)
     }
@@ -24,13 +26,13 @@ public final class OperatorProfile {
         }
     }
 
-    @inline(__always) static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+    @inline(__always) func now() -> UInt64 { clock.nanoseconds() }
 
     @inline(__always) func addForward(node: Int, since start: UInt64) {
-        forwardNanoseconds[node] &+= Self.now() &- start
+        forwardNanoseconds[node] &+= now() &- start
     }
 
     @inline(__always) func addBackward(node: Int, since start: UInt64) {
-        backwardNanoseconds[node] &+= Self.now() &- start
+        backwardNanoseconds[node] &+= now() &- start
     }
 }

@@ -222,7 +222,7 @@ public final class Workspace {
         valuePointers[0].update(from: input.baseAddress!, count: input.count)
         for (position, node) in model.nodes.enumerated() {
             let call = forwardCalls[position]
-            let start = profile == nil ? 0 : OperatorProfile.now()
+            let start = profile?.now() ?? 0
             node.op.forward(ForwardInvocation(
                 inputs: call.inputs, inputShapes: node.inputShapes, output: call.output,
                 outputShape: node.outputShape, batch: batch, scratch: scratch, indices: call.indices))
@@ -321,7 +321,7 @@ public final class Workspace {
         for call in backwardCalls {
             let node = model.nodes[call.node]
             let forward = forwardCalls[call.node]
-            let start = profile == nil ? 0 : OperatorProfile.now()
+            let start = profile?.now() ?? 0
             defer { profile?.addBackward(node: call.node, since: start) }
             node.op.backward(BackwardInvocation(
                 inputs: call.inputs, inputShapes: node.inputShapes, output: forward.output,
