@@ -45,12 +45,12 @@ struct OperatorBreakdown {
         return OperatorBreakdown(rows: rows)
     }
 
-    /// The operator with the attributes that decide its cost, e.g. `Conv 3×3/2` or `Conv dw 5×5/1`.
+    /// The operator with the attributes that decide its cost, e.g. `Conv 3×3/2`, `Conv 3×3/1+relu` or `Conv dw 5×5/1`.
     static func describe(_ node: CompiledNode) -> String {
         guard let conv = node.op as? ConvolutionOperator else { return node.op.typeName }
         let w = conv.window
         let kind = conv.groups == 1 ? "Conv" : conv.groups == node.inputShapes[0][0] ? "Conv dw" : "Conv g\(conv.groups)"
-        return "\(kind) \(w.kernelHeight)×\(w.kernelWidth)/\(w.strideHeight)"
+        return "\(kind) \(w.kernelHeight)×\(w.kernelWidth)/\(w.strideHeight)" + (conv.activation == .relu ? "+relu" : "")
     }
 
     /// The table `bench --profile` prints: every node, then totals per operator kind.
