@@ -29,34 +29,52 @@ struct ColumnBlocking {
         case items(Range<Int>)
     }
 
+    /// The blocks covering `items` items of `gridHeight×gridWidth` positions, by index (so
+    /// threads can take them in any order).
+    struct Plan {
+        let gridHeight: Int
+        /// Band mode: grid rows per band and bands per item; items mode: items per block.
+        let rowsPerBand: Int, bandsPerItem: Int
+        let itemsPerBlock: Int
+        let items: Int
+        let count: Int
+        let bands: Bool
+
+        init(items: Int, gridHeight: Int, gridWidth: Int, width: Int) {
+            let plane = gridHeight * gridWidth
+            self.items = items
+            self.gridHeight = gridHeight
+            guard items > 0, plane > 0 else {
+                (rowsPerBand, bandsPerItem, itemsPerBlock, count, bands) = (1, 0, 1, 0, true)
+                return
+            }
+            if plane >= width || items == 1 {
+                rowsPerBand = max(1, width / max(gridWidth, 1))
+                bandsPerItem = (gridHeight + rowsPerBand - 1) / rowsPerBand
+                (itemsPerBlock, count, bands) = (1, items * bandsPerItem, true)
+            } else {
+                let blocks = (items * plane + width - 1) / width
+                itemsPerBlock = (items + blocks - 1) / blocks
+                (rowsPerBand, bandsPerItem) = (gridHeight, 1)
+                (count, bands) = ((items + itemsPerBlock - 1) / itemsPerBlock, false)
+            }
+        }
+
+        subscript(index: Int) -> Block {
+            if bands {
+                let item = index / bandsPerItem, band = index % bandsPerItem
+                let start = band * rowsPerBand
+                return .band(item: item, rows: start..<min(gridHeight, start + rowsPerBand))
+            }
+            let start = index * itemsPerBlock, end = min(items, start + itemsPerBlock)
+            return end - start == 1 ? .band(item: start, rows: 0..<gridHeight) : .items(start..<end)
+        }
+    }
+
     /// Calls `body` for every block covering `items` items of `gridHeight×gridWidth` positions.
     @inline(__always)
     static func forEach(items: Int, gridHeight: Int, gridWidth: Int, width: Int, _ body: (Block) -> Void) {
-        let plane = gridHeight * gridWidth
-        guard items > 0, plane > 0 else { return }
-        if plane >= width || items == 1 {
-            let rowsPerBand = max(1, width / max(gridWidth, 1))
-            for item in 0..<items {
-                var row = 0
-                while row < gridHeight {
-                    let end = min(gridHeight, row + rowsPerBand)
-                    body(.band(item: item, rows: row..<end))
-                    row = end
-                }
-            }
-            return
-        }
-        let blocks = (items * plane + width - 1) / width
-        let perBlock = (items + blocks - 1) / blocks
-        var start = 0
-        while start < items {
-            let end = min(items, start + perBlock)
-            if end - start == 1 {
-                body(.band(item: start, rows: 0..<gridHeight))
-            } else {
-                body(.items(start..<end))
-            }
-            start = end
-        }
+        let plan = Plan(items: items, gridHeight: gridHeight, gridWidth: gridWidth, width: width)
+        for index in 0..<plan.count { body(plan[index]) }
     }
 }

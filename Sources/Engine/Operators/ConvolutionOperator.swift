@@ -41,6 +41,9 @@ public struct ConvolutionOperator: Operator {
     public enum BackwardMethod: Sendable { case transposed, columns }
     /// Forces a VJP method (tests); `nil` chooses by the channel counts.
     public var backwardMethodOverride: BackwardMethod?
+    /// Multiply-adds below which a call runs on one thread (default ``parallelThreshold``; tests
+    /// set 0 to run tiny convolutions on every thread of the team).
+    public var minimumParallelWork = ConvolutionOperator.parallelThreshold
     /// Forces the number of columns per GEMM (tests: 1 makes one output row per GEMM); `nil`
     /// lets ``ColumnBlocking`` choose.
     public var gemmWidthOverride: Int?
@@ -148,6 +151,18 @@ public struct ConvolutionOperator: Operator {
         try! window.geometry(inputHeight: shape[1], inputWidth: shape[2])
     }
 
+    /// Multiply-adds below which a call runs on one thread by default (waking a second one costs
+    /// more than it saves).
+    public static let parallelThreshold = 1 << 21
+
+    /// How a call's GEMM blocks are spread over `team`: the threads to use, and into how many
+    /// parts each block's GEMM rows are split (more than 1 only when there are fewer blocks
+    /// than threads, e.g. the one small frame of batch 1).
+    private func threading(team: ThreadTeam, blocks: Int, multiplyAdds: Int) -> (threads: Int, parts: Int) {
+        guard team.count > 1, multiplyAdds >= minimumParallelWork else { return (1, 1) }
+        return (team.count, blocks < team.count ? team.count : 1)
+    }
+
     // MARK: Forward
 
     public func forward(_ invocation: ForwardInvocation) {
@@ -159,19 +174,28 @@ public struct ConvolutionOperator: Operator {
         let plane = g.outputPlane, outputWidth = g.outputWidth
         weights.values.withUnsafeBufferPointer { w in
             if isDepthwise(channels: channels) {
-                for frame in 0..<invocation.batch {
-                    DepthwiseConvolution.forward(input: invocation.input(0, frame: frame), weights: w.baseAddress!,
-                                                 bias: bias, channels: channels, multiplier: groupOutputs, geometry: g,
-                                                 activation: activation, output: invocation.output + frame * outputFrame)
+                let threads = invocation.batch * outputFrame * g.kernelArea >= minimumParallelWork / 4 ? invocation.team.count : 1
+                let multiplier = groupOutputs
+                // Work items: frames × slices of input channels.
+                let slices = threads > 1 ? min(channels, 4 * threads) : 1
+                invocation.team.forEach(items: invocation.batch * slices, threads: threads) { item, _ in
+                    let frame = item / slices, slice = item % slices
+                    let first = slice * channels / slices, end = (slice + 1) * channels / slices
+                    DepthwiseConvolution.forward(
+                        input: invocation.input(0, frame: frame), weights: w.baseAddress!, bias: bias, channels: first..<end,
+                        multiplier: multiplier, geometry: g, activation: activation,
+                        output: invocation.output + frame * outputFrame)
                 }
                 return
             }
             let width = ColumnBlocking.targetWidth(depth: depth, override: gemmWidthOverride)
-            // Small maps: im2col through a table of offsets kept at the start of the scratch.
+            let plan = ColumnBlocking.Plan(items: invocation.batch, gridHeight: g.outputHeight, gridWidth: outputWidth, width: width)
+            let (threads, parts) = threading(team: invocation.team, blocks: plan.count,
+                                             multiplyAdds: invocation.batch * plane * depth * groupOutputs)
+            // Small maps: im2col through a table of offsets, at the start of thread 0's scratch.
             let tableCount = forwardTableCount(g)
             let table = UnsafeMutableRawPointer(invocation.scratch).assumingMemoryBound(to: Int32.self)
             if tableCount > 0 { PatchTable.fillUnfold(table, geometry: g) }
-            let scratch = invocation.scratch + tableCount
             func unfold(_ x: UnsafePointer<Float>, rows: Range<Int>, into columns: UnsafeMutablePointer<Float>, rowStride: Int) {
                 if tableCount > 0 {
                     PatchTable.apply(table, taps: g.kernelArea, positions: plane, first: rows.lowerBound * outputWidth,
@@ -182,22 +206,26 @@ public struct ConvolutionOperator: Operator {
                 }
             }
             for group in 0..<groups {
-                let wg = w.baseAddress! + group * groupOutputs * depth
-                let firstFilter = group * groupOutputs
                 func frameInput(_ frame: Int) -> UnsafeMutablePointer<Float> {
                     invocation.input(0, frame: frame) + group * groupInputs * g.inputPlane
                 }
                 func frameOutput(_ frame: Int) -> UnsafeMutablePointer<Float> {
                     invocation.output + frame * outputFrame + group * groupOutputs * plane
                 }
-                ColumnBlocking.forEach(items: invocation.batch, gridHeight: g.outputHeight, gridWidth: outputWidth,
-                                       width: width) { block in
-                    switch block {
+                invocation.team.forEach(items: plan.count * parts, threads: threads) { item, thread in
+                    // This item's filters: part `item % parts` of the group's.
+                    let part = item % parts
+                    let firstFilter = part * groupOutputs / parts, filters = (part + 1) * groupOutputs / parts - firstFilter
+                    guard filters > 0 else { return }
+                    let wg = w.baseAddress! + (group * groupOutputs + firstFilter) * depth
+                    let biasIndex = group * groupOutputs + firstFilter
+                    let scratch = invocation.scratch + thread * invocation.scratchStride + tableCount
+                    switch plan[item / parts] {
                     case let .band(frame, rows):
                         // One frame's band of output rows: the GEMM writes the output in place.
                         let count = rows.count * outputWidth
                         let x = frameInput(frame)
-                        let y = frameOutput(frame) + rows.lowerBound * outputWidth
+                        let y = frameOutput(frame) + firstFilter * plane + rows.lowerBound * outputWidth
                         let columns: UnsafePointer<Float>, columnStride: Int
                         if g.isPointwise {
                             (columns, columnStride) = (UnsafePointer(x + rows.lowerBound * outputWidth), plane)
@@ -206,9 +234,9 @@ public struct ConvolutionOperator: Operator {
                             (columns, columnStride) = (UnsafePointer(scratch), count)
                         }
                         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                                    Int32(groupOutputs), Int32(count), Int32(depth),
+                                    Int32(filters), Int32(count), Int32(depth),
                                     1, wg, Int32(depth), columns, Int32(columnStride), 0, y, Int32(plane))
-                        epilogue(y, rowStride: plane, from: y, sourceStride: plane, filters: firstFilter, count: groupOutputs,
+                        epilogue(y, rowStride: plane, from: y, sourceStride: plane, filters: biasIndex, count: filters,
                                  length: count)
                     case let .items(frames):
                         // Several small frames side by side in one GEMM, then scattered.
@@ -225,11 +253,11 @@ public struct ConvolutionOperator: Operator {
                             }
                         }
                         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                                    Int32(groupOutputs), Int32(columnCount), Int32(depth),
+                                    Int32(filters), Int32(columnCount), Int32(depth),
                                     1, wg, Int32(depth), columns, Int32(columnCount), 0, product, Int32(columnCount))
                         for (slot, frame) in frames.enumerated() {
-                            epilogue(frameOutput(frame), rowStride: plane, from: product + slot * plane,
-                                     sourceStride: columnCount, filters: firstFilter, count: groupOutputs, length: plane)
+                            epilogue(frameOutput(frame) + firstFilter * plane, rowStride: plane, from: product + slot * plane,
+                                     sourceStride: columnCount, filters: biasIndex, count: filters, length: plane)
                         }
                     }
                 }
@@ -259,15 +287,20 @@ public struct ConvolutionOperator: Operator {
         let g = geometry(invocation.inputShapes[0])
         activation.maskGradient(invocation.outputGradient, output: invocation.output,
                                 frame: invocation.outputShape.elementCount, batch: invocation.batch,
-                                cotangentsPerFrame: invocation.cotangentsPerFrame)
+                                cotangentsPerFrame: invocation.cotangentsPerFrame, team: invocation.team)
         if isDepthwise(channels: channels) {
             guard let dx = invocation.zeroedGradient(0) else { return }
+            let outputFrame = invocation.outputShape.elementCount, inputFrame = invocation.inputShapes[0].elementCount
+            let threads = invocation.rows * outputFrame * g.kernelArea >= minimumParallelWork / 4 ? invocation.team.count : 1
+            let slices = threads > 1 ? min(channels, 4 * threads) : 1
+            let multiplier = outputChannels / groups
             weights.values.withUnsafeBufferPointer { w in
-                for row in 0..<invocation.rows {
+                invocation.team.forEach(items: invocation.rows * slices, threads: threads) { item, _ in
+                    let row = item / slices, slice = item % slices
                     DepthwiseConvolution.backward(
-                        outputGradient: invocation.outputGradient + row * invocation.outputShape.elementCount,
-                        weights: w.baseAddress!, channels: channels, multiplier: outputChannels / groups, geometry: g,
-                        inputGradient: dx + row * invocation.inputShapes[0].elementCount)
+                        outputGradient: invocation.outputGradient + row * outputFrame, weights: w.baseAddress!,
+                        channels: (slice * channels / slices)..<((slice + 1) * channels / slices), multiplier: multiplier,
+                        geometry: g, inputGradient: dx + row * inputFrame)
                 }
             }
             return
@@ -314,11 +347,14 @@ public struct ConvolutionOperator: Operator {
                         && transposed.shift(row: transposed.rowClasses[phase.rowClass][0], phase: phase, geometry: g) == 0
                         && transposed.shift(column: transposed.columnClasses[phase.columnClass][0], phase: phase, geometry: g) == 0
                     let width = ColumnBlocking.targetWidth(depth: depth, override: gemmWidthOverride)
-                    // Small grids: gather through a table of offsets kept at the start of the scratch.
+                    let plan = ColumnBlocking.Plan(items: invocation.rows, gridHeight: phase.gridHeight, gridWidth: gridWidth,
+                                                   width: width)
+                    let (threads, parts) = threading(team: invocation.team, blocks: plan.count,
+                                                     multiplyAdds: invocation.rows * gridPlane * depth * groupInputs)
+                    // Small grids: gather through a table of offsets, at the start of thread 0's scratch.
                     let tableCount = identity ? 0 : gatherTableCount(phase)
                     let table = UnsafeMutableRawPointer(invocation.scratch).assumingMemoryBound(to: Int32.self)
                     if tableCount > 0 { PatchTable.fillGather(table, transposed: transposed, phase: phase, geometry: g) }
-                    let scratch = invocation.scratch + tableCount
                     func gather(_ row: Int, gridRows: Range<Int>, into columns: UnsafeMutablePointer<Float>, rowStride: Int) {
                         if tableCount > 0 {
                             PatchTable.apply(table, taps: phase.taps, positions: gridPlane, first: gridRows.lowerBound * gridWidth,
@@ -330,9 +366,15 @@ public struct ConvolutionOperator: Operator {
                                               into: columns, rowStride: rowStride)
                         }
                     }
-                    ColumnBlocking.forEach(items: invocation.rows, gridHeight: phase.gridHeight, gridWidth: gridWidth,
-                                           width: width) { block in
-                        switch block {
+                    invocation.team.forEach(items: plan.count * parts, threads: threads) { item, thread in
+                        // This item's input channels: part `item % parts` of the group's.
+                        let part = item % parts
+                        let firstChannel = part * groupInputs / parts
+                        let channelCount = (part + 1) * groupInputs / parts - firstChannel
+                        guard channelCount > 0 else { return }
+                        let a = matrix + firstChannel * depth
+                        let scratch = invocation.scratch + thread * invocation.scratchStride + tableCount
+                        switch plan[item / parts] {
                         case let .band(row, gridRows):
                             let count = gridRows.count * gridWidth
                             let columns: UnsafePointer<Float>, columnStride: Int
@@ -342,18 +384,18 @@ public struct ConvolutionOperator: Operator {
                                 gather(row, gridRows: gridRows, into: scratch, rowStride: count)
                                 (columns, columnStride) = (UnsafePointer(scratch), count)
                             }
+                            let target = rowInputGradient(row) + firstChannel * inputPlane
                             if direct {
                                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                                            Int32(groupInputs), Int32(count), Int32(depth),
-                                            1, matrix, Int32(depth), columns, Int32(columnStride),
-                                            accumulate ? 1 : 0, rowInputGradient(row) + gridRows.lowerBound * inputWidth,
-                                            Int32(inputPlane))
+                                            Int32(channelCount), Int32(count), Int32(depth),
+                                            1, a, Int32(depth), columns, Int32(columnStride),
+                                            accumulate ? 1 : 0, target + gridRows.lowerBound * inputWidth, Int32(inputPlane))
                             } else {
                                 let product = scratch + depth * count
                                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                                            Int32(groupInputs), Int32(count), Int32(depth),
-                                            1, matrix, Int32(depth), columns, Int32(columnStride), 0, product, Int32(count))
-                                scatter(product, rowStride: count, to: rowInputGradient(row), channels: groupInputs,
+                                            Int32(channelCount), Int32(count), Int32(depth),
+                                            1, a, Int32(depth), columns, Int32(columnStride), 0, product, Int32(count))
+                                scatter(product, rowStride: count, to: target, channels: channelCount,
                                         phase: phase, gridRows: gridRows, geometry: g, accumulate: accumulate)
                             }
                         case let .items(rows):
@@ -371,12 +413,12 @@ public struct ConvolutionOperator: Operator {
                                 }
                             }
                             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                                        Int32(groupInputs), Int32(columnCount), Int32(depth),
-                                        1, matrix, Int32(depth), columns, Int32(columnCount), 0, product, Int32(columnCount))
+                                        Int32(channelCount), Int32(columnCount), Int32(depth),
+                                        1, a, Int32(depth), columns, Int32(columnCount), 0, product, Int32(columnCount))
                             for (slot, row) in rows.enumerated() {
-                                scatter(product + slot * gridPlane, rowStride: columnCount, to: rowInputGradient(row),
-                                        channels: groupInputs, phase: phase, gridRows: 0..<phase.gridHeight, geometry: g,
-                                        accumulate: accumulate)
+                                scatter(product + slot * gridPlane, rowStride: columnCount,
+                                        to: rowInputGradient(row) + firstChannel * inputPlane, channels: channelCount,
+                                        phase: phase, gridRows: 0..<phase.gridHeight, geometry: g, accumulate: accumulate)
                             }
                         }
                     }
@@ -425,29 +467,42 @@ public struct ConvolutionOperator: Operator {
         let inputFrame = invocation.inputShapes[0].elementCount, outputFrame = invocation.outputShape.elementCount
         let plane = g.outputPlane, outputWidth = g.outputWidth
         let width = ColumnBlocking.targetWidth(depth: depth, override: gemmWidthOverride)
+        let plan = ColumnBlocking.Plan(items: invocation.rows, gridHeight: g.outputHeight, gridWidth: outputWidth, width: width)
+        // col2im of two bands of one row adds onto shared pixels: a work unit is all the blocks
+        // of one row (bands) or one block of whole rows (items), never part of a row.
+        let units = plan.bands ? invocation.rows : plan.count
+        let (threads, parts) = threading(team: invocation.team, blocks: units,
+                                         multiplyAdds: invocation.rows * plane * depth * groupOutputs)
         weights.values.withUnsafeBufferPointer { w in
             for group in 0..<groups {
-                let wg = w.baseAddress! + group * groupOutputs * depth
                 func rowGradient(_ row: Int) -> UnsafeMutablePointer<Float> {
                     invocation.outputGradient + row * outputFrame + group * groupOutputs * plane
                 }
                 func rowInputGradient(_ row: Int) -> UnsafeMutablePointer<Float> {
                     dx + row * inputFrame + group * groupInputs * g.inputPlane
                 }
-                ColumnBlocking.forEach(items: invocation.rows, gridHeight: g.outputHeight, gridWidth: outputWidth,
-                                       width: width) { block in
-                    switch block {
+                invocation.team.forEach(items: units * parts, threads: threads) { item, thread in
+                    // This item's input channels (each kH·kW rows of the columns).
+                    let part = item % parts, unit = item / parts
+                    let firstChannel = part * groupInputs / parts
+                    let channelCount = (part + 1) * groupInputs / parts - firstChannel
+                    guard channelCount > 0 else { return }
+                    let a = w.baseAddress! + group * groupOutputs * depth + firstChannel * g.kernelArea
+                    let rowsOfColumns = channelCount * g.kernelArea
+                    let scratch = invocation.scratch + thread * invocation.scratchStride
+                    let blocks = plan.bands ? (unit * plan.bandsPerItem)..<((unit + 1) * plan.bandsPerItem) : unit..<(unit + 1)
+                    for block in blocks { switch plan[block] {
                     case let .band(row, rows):
                         let count = rows.count * outputWidth
                         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
-                                    Int32(depth), Int32(count), Int32(groupOutputs),
-                                    1, wg, Int32(depth), rowGradient(row) + rows.lowerBound * outputWidth, Int32(plane),
-                                    0, invocation.scratch, Int32(count))
-                        Im2Col.fold(invocation.scratch, channels: groupInputs, geometry: g, outputRows: rows,
-                                    addingInto: rowInputGradient(row))
+                                    Int32(rowsOfColumns), Int32(count), Int32(groupOutputs),
+                                    1, a, Int32(depth), rowGradient(row) + rows.lowerBound * outputWidth, Int32(plane),
+                                    0, scratch, Int32(count))
+                        Im2Col.fold(scratch, channels: channelCount, geometry: g, outputRows: rows,
+                                    addingInto: rowInputGradient(row) + firstChannel * g.inputPlane)
                     case let .items(rows):
                         let columnCount = rows.count * plane
-                        let columns = invocation.scratch, gathered = invocation.scratch + depth * columnCount
+                        let columns = scratch, gathered = scratch + depth * columnCount
                         for (slot, row) in rows.enumerated() {
                             let dy = rowGradient(row)
                             for m in 0..<groupOutputs {
@@ -455,13 +510,13 @@ public struct ConvolutionOperator: Operator {
                             }
                         }
                         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
-                                    Int32(depth), Int32(columnCount), Int32(groupOutputs),
-                                    1, wg, Int32(depth), gathered, Int32(columnCount), 0, columns, Int32(columnCount))
+                                    Int32(rowsOfColumns), Int32(columnCount), Int32(groupOutputs),
+                                    1, a, Int32(depth), gathered, Int32(columnCount), 0, columns, Int32(columnCount))
                         for (slot, row) in rows.enumerated() {
-                            Im2Col.fold(columns + slot * plane, channels: groupInputs, geometry: g,
-                                        addingInto: rowInputGradient(row), rowStride: columnCount)
+                            Im2Col.fold(columns + slot * plane, channels: channelCount, geometry: g,
+                                        addingInto: rowInputGradient(row) + firstChannel * g.inputPlane, rowStride: columnCount)
                         }
-                    }
+                    } }
                 }
             }
         }

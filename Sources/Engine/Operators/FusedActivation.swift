@@ -19,23 +19,21 @@ public enum FusedActivation: Sendable, Equatable {
 
     /// `dy ← dy ⊙ f'(x)` for every cotangent row: row `r` of `outputGradient`
     /// (`rows×frame` floats) is masked by frame `r / cotangentsPerFrame` of `output`
-    /// (`batch×frame`). Frames are taken in blocks so each block of `output` is read once from
-    /// memory and reused by all `K` rows of its frame.
+    /// (`batch×frame`). Frames are taken in blocks (spread over `team`) so each block of
+    /// `output` is read once from memory and reused by all `K` rows of its frame.
     func maskGradient(_ outputGradient: UnsafeMutablePointer<Float>, output: UnsafePointer<Float>,
-                      frame: Int, batch: Int, cotangentsPerFrame: Int) {
+                      frame: Int, batch: Int, cotangentsPerFrame: Int, team: ThreadTeam) {
         guard self == .relu else { return }
         let block = 4096
-        for n in 0..<batch {
-            let y = output + n * frame
-            var start = 0
-            while start < frame {
-                let count = min(block, frame - start)
-                let source = y + start
-                for k in 0..<cotangentsPerFrame {
-                    let dy = outputGradient + (n * cotangentsPerFrame + k) * frame + start
-                    for i in 0..<count { dy[i] = source[i] > 0 ? dy[i] : 0 }
-                }
-                start += count
+        let blocksPerFrame = (frame + block - 1) / block
+        let threads = batch * cotangentsPerFrame * frame >= 1 << 16 ? team.count : 1
+        team.forEach(items: batch * blocksPerFrame, threads: threads) { item, _ in
+            let n = item / blocksPerFrame, start = item % blocksPerFrame * block
+            let count = min(block, frame - start)
+            let source = output + n * frame + start
+            for k in 0..<cotangentsPerFrame {
+                let dy = outputGradient + (n * cotangentsPerFrame + k) * frame + start
+                for i in 0..<count { dy[i] = source[i] > 0 ? dy[i] : 0 }
             }
         }
     }

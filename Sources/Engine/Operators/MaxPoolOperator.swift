@@ -24,23 +24,28 @@ public struct MaxPoolOperator: Operator {
         let shape = invocation.inputShapes[0]
         let g = try! window.geometry(inputHeight: shape[1], inputWidth: shape[2])
         let planes = invocation.batch * shape[0]
-        for plane in 0..<planes {
+        let threads = planes * g.outputPlane * g.kernelArea >= 1 << 17 ? invocation.team.count : 1
+        invocation.team.forEach(items: planes, threads: threads) { plane, _ in
             let x = invocation.inputs[0] + plane * g.inputPlane
             let y = invocation.output + plane * g.outputPlane
             let argmax = invocation.indices + plane * g.outputPlane
             for outputRow in 0..<g.outputHeight {
                 let top = outputRow * g.strideHeight - g.padTop
+                // Kernel rows inside the input, worked out once per output row.
+                var firstRow = 0, endRow = g.kernelHeight
+                while firstRow < endRow && top + firstRow * g.dilationHeight < 0 { firstRow += 1 }
+                while endRow > firstRow && top + (endRow - 1) * g.dilationHeight >= g.inputHeight { endRow -= 1 }
                 for outputColumn in 0..<g.outputWidth {
                     let left = outputColumn * g.strideWidth - g.padLeft
+                    var firstColumn = 0, endColumn = g.kernelWidth
+                    while firstColumn < endColumn && left + firstColumn * g.dilationWidth < 0 { firstColumn += 1 }
+                    while endColumn > firstColumn && left + (endColumn - 1) * g.dilationWidth >= g.inputWidth { endColumn -= 1 }
                     var best = -Float.infinity
                     var bestIndex: Int32 = -1
-                    for i in 0..<g.kernelHeight {
-                        let inputRow = top + i * g.dilationHeight
-                        guard inputRow >= 0 && inputRow < g.inputHeight else { continue }
-                        for j in 0..<g.kernelWidth {
-                            let inputColumn = left + j * g.dilationWidth
-                            guard inputColumn >= 0 && inputColumn < g.inputWidth else { continue }
-                            let index = inputRow * g.inputWidth + inputColumn
+                    for i in firstRow..<endRow {
+                        let rowStart = (top + i * g.dilationHeight) * g.inputWidth + left
+                        for j in firstColumn..<endColumn {
+                            let index = rowStart + j * g.dilationWidth
                             let value = x[index]
                             if value > best || bestIndex < 0 {
                                 best = value
@@ -61,7 +66,8 @@ public struct MaxPoolOperator: Operator {
         let channels = shape[0]
         let inputPlane = shape[1] * shape[2]
         let outputPlane = invocation.outputShape[1] * invocation.outputShape[2]
-        for row in 0..<invocation.rows {
+        let threads = invocation.rows * channels * outputPlane >= 1 << 16 ? invocation.team.count : 1
+        invocation.team.forEach(items: invocation.rows, threads: threads) { row, _ in
             let frame = row / invocation.cotangentsPerFrame
             for channel in 0..<channels {
                 let argmax = invocation.indices + (frame * channels + channel) * outputPlane

@@ -86,6 +86,35 @@ import Testing
         }
     }
 
+    /// Spread over 3 threads (blocks taken in any order, or each block's GEMM rows split in
+    /// parts when there are fewer blocks than threads), every case gives what one thread gives.
+    @Test(arguments: cases, [nil, 1, 20])
+    func threadsGiveTheSingleThreadResult(_ testCase: Case, gemmWidth: Int?) throws {
+        for method in [ConvolutionOperator.BackwardMethod.transposed, .columns] {
+            var op = ConvolutionOperator(weights: randomTensor(testCase.weights, seed: 11),
+                                         bias: testCase.bias ? randomTensor([testCase.weights[0]], seed: 12).values : nil,
+                                         strides: testCase.strides, padding: testCase.padding,
+                                         dilations: testCase.dilations, groups: testCase.groups, activation: .relu)
+            op.gemmWidthOverride = gemmWidth
+            op.backwardMethodOverride = method
+            op.minimumParallelWork = 0
+            let model = try CompiledModel(singleNodeGraph(op, inputShape: testCase.input))
+            var random = SeededGenerator(seed: 5)
+            for batch in [1, 4] {
+                let input = random.uniform(count: batch * model.inputCount, in: -1...1)
+                let cotangents = random.uniform(count: batch * 3 * model.classCount, in: -1...1)
+                var results: [[Float]] = []
+                for threads in [1, 3] {
+                    let workspace = Workspace(model: model, maxBatch: batch, maxCotangents: 3, threads: threads)
+                    try workspace.forward(input, batch: batch)
+                    try cotangents.withUnsafeBufferPointer { try workspace.backward(.vectors($0, perFrame: 3)) }
+                    results.append(Array(workspace.outputs) + Array(workspace.inputGradient))
+                }
+                expectCloseRelativeToMax(results[1], results[0], tolerance: 1e-6, "\(method), batch \(batch)")
+            }
+        }
+    }
+
     /// A fused ReLU: the output is `max(conv, 0)` and the VJP masks by it, both VJP methods.
     @Test(arguments: [nil, 1, 20])
     func fusedReLUMatchesReference(gemmWidth: Int?) throws {
