@@ -29,32 +29,30 @@ public struct MaxPoolOperator: Operator {
             let x = invocation.inputs[0] + plane * g.inputPlane
             let y = invocation.output + plane * g.outputPlane
             let argmax = invocation.indices + plane * g.outputPlane
+            // Output row by output row, tap by tap: the inner loop runs along the output row
+            // (vectorisable); taps are visited in the same order as a per-window scan (kernel
+            // row, then column), so the first maximum still wins.
             for outputRow in 0..<g.outputHeight {
-                let top = outputRow * g.strideHeight - g.padTop
-                // Kernel rows inside the input, worked out once per output row.
-                var firstRow = 0, endRow = g.kernelHeight
-                while firstRow < endRow && top + firstRow * g.dilationHeight < 0 { firstRow += 1 }
-                while endRow > firstRow && top + (endRow - 1) * g.dilationHeight >= g.inputHeight { endRow -= 1 }
-                for outputColumn in 0..<g.outputWidth {
-                    let left = outputColumn * g.strideWidth - g.padLeft
-                    var firstColumn = 0, endColumn = g.kernelWidth
-                    while firstColumn < endColumn && left + firstColumn * g.dilationWidth < 0 { firstColumn += 1 }
-                    while endColumn > firstColumn && left + (endColumn - 1) * g.dilationWidth >= g.inputWidth { endColumn -= 1 }
-                    var best = -Float.infinity
-                    var bestIndex: Int32 = -1
-                    for i in firstRow..<endRow {
-                        let rowStart = (top + i * g.dilationHeight) * g.inputWidth + left
-                        for j in firstColumn..<endColumn {
-                            let index = rowStart + j * g.dilationWidth
-                            let value = x[index]
-                            if value > best || bestIndex < 0 {
-                                best = value
-                                bestIndex = Int32(index)
-                            }
+                let yRow = y + outputRow * g.outputWidth, argmaxRow = argmax + outputRow * g.outputWidth
+                for o in 0..<g.outputWidth {
+                    yRow[o] = -Float.infinity
+                    argmaxRow[o] = -1
+                }
+                for i in 0..<g.kernelHeight {
+                    let rowOffset = i * g.dilationHeight
+                    guard g.validOutputRows(offset: rowOffset).contains(outputRow) else { continue }
+                    let inputRow = (outputRow * g.strideHeight - g.padTop + rowOffset) * g.inputWidth
+                    for j in 0..<g.kernelWidth {
+                        let columnOffset = j * g.dilationWidth
+                        let start = inputRow - g.padLeft + columnOffset
+                        for o in g.validOutputColumns(offset: columnOffset) {
+                            let index = start + o * g.strideWidth
+                            let value = x[index], best = yRow[o], bestIndex = argmaxRow[o]
+                            let better = value > best || bestIndex < 0
+                            yRow[o] = better ? value : best
+                            argmaxRow[o] = better ? Int32(truncatingIfNeeded: index) : bestIndex
                         }
                     }
-                    y[outputRow * g.outputWidth + outputColumn] = best
-                    argmax[outputRow * g.outputWidth + outputColumn] = bestIndex
                 }
             }
         }
