@@ -13,9 +13,15 @@ struct BenchCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
     @Option(help: "Frames per batch.") var batch = 1
-    @Option(help: "OpenBLAS threads.") var threads = 2
+    @Option(help: "Threads.") var threads = 2
+    @Option(help: "Where the threads go: engine (the engine spreads each convolution's GEMM blocks over them, OpenBLAS runs one thread per call) or blas (OpenBLAS threads every GEMM itself).")
+    var parallel = "engine"
     @Option(help: "Timed repetitions of each measurement.") var repeats = 20
     @Flag(help: "Print one JSON object instead of a table.") var json = false
+    @Option(help: "wall (elapsed time) or thread-cpu (CPU time of the calling thread; use with --threads 1 on a busy machine).")
+    var clock = "wall"
+    @Flag(help: "Also time every node (forward, gradient backward, Jacobian backward) and print the breakdown.")
+    var profile = false
 
     struct Report: Encodable {
         var model: String
@@ -34,26 +40,37 @@ struct BenchCommand: ParsableCommand {
         var sgemmGflops: Double
         var blasCore: String
         var repeats: Int
+        var clock: String
+        var parallel: String
+        var profile: [OperatorBreakdown.Row]?
     }
 
     func run() throws {
         guard batch > 0, threads > 0, repeats > 0 else { throw ValidationError("--batch, --threads and --repeats must be positive") }
+        guard let clock = TimingClock(rawValue: clock) else { throw ValidationError("--clock takes wall or thread-cpu") }
+        guard parallel == "engine" || parallel == "blas" else { throw ValidationError("--parallel takes engine or blas") }
+        // The roofline: sgemm on all the threads.
         BLAS.threadCount = threads
+        let sgemm = BLAS.measureSGEMM()
+        let engineThreads = parallel == "engine" ? threads : 1
+        BLAS.threadCount = parallel == "engine" ? 1 : threads
         let bundle = try modelOptions.load()
         let model = bundle.model
-        let workspace = Workspace(model: model, maxBatch: batch)
+        let workspace = Workspace(model: model, maxBatch: batch, threads: engineThreads)
         var random = SeededGenerator(seed: 1)
         let input = random.uniform(count: batch * model.inputCount, in: 0...1)
 
-        let timings = try EngineTimings.measure(workspace, input: input, batch: batch, repeats: repeats)
+        let timings = try EngineTimings.measure(workspace, input: input, batch: batch, repeats: repeats, clock: clock)
         let (forward, gradient, jacobian) = (timings.forward, timings.gradient, timings.jacobian)
         let gflop = Double(model.forwardFLOPs) / 1e9
+        let breakdown = profile ? try OperatorBreakdown.measure(workspace, input: input, batch: batch, repeats: repeats, clock: clock) : nil
         let report = Report(
             model: bundle.name, batch: batch, threads: threads, input: model.inputShape.dimensions, classes: model.classCount,
             forwardMs: forward.median, gradientMs: gradient.median, jacobianMs: jacobian.median,
             forwardMsSpread: [forward.p10, forward.p90], gradientMsSpread: [gradient.p10, gradient.p90],
             jacobianMsSpread: [jacobian.p10, jacobian.p90], gflopPerImage: gflop,
-            achievedForwardGflops: gflop / (forward.median / 1000), sgemmGflops: BLAS.measureSGEMM(), blasCore: BLAS.coreName, repeats: repeats)
+            achievedForwardGflops: gflop / (forward.median / 1000), sgemmGflops: sgemm, blasCore: BLAS.coreName, repeats: repeats,
+            clock: clock.rawValue, parallel: parallel, profile: breakdown?.rows)
         if json {
             let encoder = JSONEncoder()
             encoder.keyEncodingStrategy = .convertToSnakeCase
@@ -62,12 +79,13 @@ struct BenchCommand: ParsableCommand {
             return
         }
         print("model      \(bundle.name): input \(model.inputShape), \(model.classCount) classes, \(String(format: "%.4f", gflop)) GFLOP per image forward")
-        print("setup      batch \(batch), \(threads) OpenBLAS thread(s), \(repeats) repeats; sgemm \(String(format: "%.1f", report.sgemmGflops)) GFLOP/s (OpenBLAS \(report.blasCore) kernels)")
+        print("setup      batch \(batch), \(threads) thread(s) (\(parallel)), \(repeats) repeats, \(clock.rawValue) clock; sgemm \(String(format: "%.1f", report.sgemmGflops)) GFLOP/s (OpenBLAS \(report.blasCore) kernels)")
         print("per image  median (p10–p90)")
         for (name, value) in [("forward", forward), ("forward + gradient", gradient), ("forward + Jacobian", jacobian)] {
             print("  " + name.padding(toLength: 20, withPad: " ", startingAt: 0)
                   + String(format: "%9.3f ms  (%.3f–%.3f)", value.median, value.p10, value.p90))
         }
         print(String(format: "forward    %.1f GFLOP/s achieved", report.achievedForwardGflops))
+        if let breakdown { print("\n" + breakdown.table()) }
     }
 }

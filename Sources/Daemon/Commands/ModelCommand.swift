@@ -48,6 +48,7 @@ struct ModelInfoCommand: ParsableCommand {
         row("operators", "\(imported.operatorCounts.values.reduce(0, +)) ONNX nodes: \(counts(imported.operatorCounts))")
         row("engine", "\(compiled.nodes.count) nodes: \(counts(engineOperators))")
         row("folded", compiled.foldedNodes.isEmpty ? "none" : "\(compiled.foldedNodes.count): " + compiled.foldedNodes.joined(separator: ", "))
+        row("fused", compiled.fusedNodes.isEmpty ? "none" : "\(compiled.fusedNodes.count): " + compiled.fusedNodes.joined(separator: ", "))
         row("parameters", "\(imported.parameterCount.formatted()) (floating-point initializers)")
         row("FLOPs", String(format: "%.4f GFLOP per image, forward", Double(compiled.forwardFLOPs) / 1e9))
     }

@@ -16,15 +16,16 @@ struct EngineTimings {
 
     /// Times forward; forward + one gradient (predicted class); forward + the whole Jacobian —
     /// each `repeats` times after two warm-up runs.
-    static func measure(_ workspace: Workspace, input: [Float], batch: Int, repeats: Int) throws -> EngineTimings {
+    static func measure(_ workspace: Workspace, input: [Float], batch: Int, repeats: Int,
+                        clock: TimingClock = .wall) throws -> EngineTimings {
         func sample(_ body: () throws -> Void) throws -> Sample {
             try body()
             try body()
             var times: [Double] = []
             for _ in 0..<repeats {
-                let start = DispatchTime.now().uptimeNanoseconds
+                let start = clock.nanoseconds()
                 try body()
-                times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6 / Double(batch))
+                times.append(Double(clock.nanoseconds() - start) / 1e6 / Double(batch))
             }
             times.sort()
             func quantile(_ q: Double) -> Double { times[min(times.count - 1, Int((Double(times.count - 1) * q).rounded()))] }

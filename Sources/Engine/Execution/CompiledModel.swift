@@ -13,8 +13,8 @@ public struct CompiledNode: Sendable {
 /// Immutable and shareable between workers; each worker makes its own workspace.
 ///
 /// Compilation checks the structure (duplicate names, dangling tensors, cycles), folds batch
-/// normalisation into convolutions, drops nodes the output does not need, infers every tensor's
-/// frame shape and decides which tensor holds the logits: the output, or the input of a final
+/// normalisation into convolutions, fuses ReLUs into the convolutions before them, drops nodes
+/// the output does not need, infers every tensor's frame shape and decides which tensor holds the logits: the output, or the input of a final
 /// softmax (saliency is taken on logits, as in the paper).
 public final class CompiledModel: Sendable {
     public let name: String
@@ -34,6 +34,8 @@ public final class CompiledModel: Sendable {
     public let classCount: Int
     /// Batch normalisations folded into convolutions, as `"bn → conv"`.
     public let foldedNodes: [String]
+    /// ReLUs fused into the convolution before them (``ActivationFusion``), as `"relu → conv"`.
+    public let fusedNodes: [String]
     /// Indices into ``nodes`` of the nodes the backward pass visits, in visiting order (reverse
     /// execution order, only ancestors of the logits).
     public let backwardOrder: [Int]
@@ -44,7 +46,8 @@ public final class CompiledModel: Sendable {
 
     public init(_ graph: Graph) throws(EngineError) {
         _ = try TopologicalOrder.sort(graph)
-        let (folded, foldedNames) = BatchNormalizationFolding.fold(graph)
+        let (normalizationFolded, foldedNames) = BatchNormalizationFolding.fold(graph)
+        let (folded, fusedNames) = ActivationFusion.fuse(normalizationFolded)
         let order = try TopologicalOrder.sort(folded)
         guard folded.inputShape.isValid else {
             throw .invalidOutput(tensor: graph.inputName, reason: "input shape \(folded.inputShape) is not positive")
@@ -124,6 +127,7 @@ public final class CompiledModel: Sendable {
         self.outputTensor = output
         self.classCount = shapes[logits].elementCount
         self.foldedNodes = foldedNames
+        self.fusedNodes = fusedNames
         self.backwardOrder = backward
         self.auxiliaryInputCount = folded.auxiliaryInputs.count
         self.requiresGradient = dependsOnInput

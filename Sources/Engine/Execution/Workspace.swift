@@ -13,6 +13,9 @@ public final class Workspace {
     public let model: CompiledModel
     public let maxBatch: Int
     public let maxCotangents: Int
+    /// The threads operators spread their work over (convolutions' GEMM blocks); with more
+    /// than one, OpenBLAS should run one thread per call (``BLAS/threadCount`` = 1).
+    public let team: ThreadTeam
     /// Number of heap allocations made by this workspace (all at creation).
     public private(set) var allocationCount = 0
     /// Bytes those allocations hold.
@@ -22,10 +25,13 @@ public final class Workspace {
     public private(set) var batch = 0
     /// Cotangents per frame in the last backward pass (0 when none is current).
     public private(set) var cotangentsPerFrame = 0
+    /// When set, every node's forward and backward calls are timed into it (for `bench --profile`).
+    public var profile: OperatorProfile?
 
     private let values: UnsafeMutablePointer<Float>
     private let gradients: UnsafeMutablePointer<Float>
     private let scratch: UnsafeMutablePointer<Float>
+    private let scratchStride: Int
     private let indices: UnsafeMutablePointer<Int32>
     private let cotangentClassTable: UnsafeMutablePointer<Int32>
     private let pointerTable: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
@@ -53,8 +59,9 @@ public final class Workspace {
     }
 
     /// Allocates a workspace for up to `maxBatch` frames and `maxCotangents` cotangents per frame
-    /// (default: every class, enough for the whole Jacobian).
-    public init(model: CompiledModel, maxBatch: Int = 1, maxCotangents: Int? = nil) {
+    /// (default: every class, enough for the whole Jacobian), whose operators use up to
+    /// `threads` threads.
+    public init(model: CompiledModel, maxBatch: Int = 1, maxCotangents: Int? = nil, threads: Int = 1) {
         precondition(maxBatch > 0, "Workspace: maxBatch must be positive")
         let maxCotangents = max(1, maxCotangents ?? model.classCount)
         self.model = model
@@ -94,9 +101,11 @@ public final class Workspace {
         }
         let (gradientOffsets, gradientSize) = BufferPlanner.plan(requests)
 
-        let scratchCount = model.nodes.map {
+        let team = ThreadTeam(count: threads)
+        let scratchStride = ((model.nodes.map {
             $0.op.scratchCount(inputShapes: $0.inputShapes, outputShape: $0.outputShape)
-        }.max() ?? 0
+        }.max() ?? 0) + BufferPlanner.alignment - 1) / BufferPlanner.alignment * BufferPlanner.alignment
+        let scratchCount = scratchStride * team.count
         var indexOffsets: [Int] = []
         var indexSize = 0
         for node in model.nodes {
@@ -161,6 +170,8 @@ public final class Workspace {
         self.values = values
         self.gradients = gradients
         self.scratch = scratch
+        self.scratchStride = scratchStride
+        self.team = team
         self.indices = indices
         self.cotangentClassTable = cotangentClassTable
         self.pointerTable = pointerTable
@@ -220,9 +231,12 @@ public final class Workspace {
         valuePointers[0].update(from: input.baseAddress!, count: input.count)
         for (position, node) in model.nodes.enumerated() {
             let call = forwardCalls[position]
+            let start = profile?.now() ?? 0
             node.op.forward(ForwardInvocation(
                 inputs: call.inputs, inputShapes: node.inputShapes, output: call.output,
-                outputShape: node.outputShape, batch: batch, scratch: scratch, indices: call.indices))
+                outputShape: node.outputShape, batch: batch, scratch: scratch, scratchStride: scratchStride,
+                indices: call.indices, team: team))
+            profile?.addForward(node: position, since: start)
         }
         self.batch = batch
     }
@@ -317,11 +331,14 @@ public final class Workspace {
         for call in backwardCalls {
             let node = model.nodes[call.node]
             let forward = forwardCalls[call.node]
+            let start = profile?.now() ?? 0
+            defer { profile?.addBackward(node: call.node, since: start) }
             node.op.backward(BackwardInvocation(
                 inputs: call.inputs, inputShapes: node.inputShapes, output: forward.output,
                 outputShape: node.outputShape, outputGradient: call.outputGradient,
                 inputGradients: call.inputGradients, accumulate: call.accumulate,
-                batch: batch, cotangentsPerFrame: perFrame, scratch: scratch, indices: forward.indices))
+                batch: batch, cotangentsPerFrame: perFrame, scratch: scratch, scratchStride: scratchStride,
+                indices: forward.indices, team: team))
         }
         cotangentsPerFrame = perFrame
     }

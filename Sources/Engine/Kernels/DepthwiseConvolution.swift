@@ -5,6 +5,36 @@
 /// scaled add of a (strided) input row onto an output row — contiguous and vectorisable for
 /// stride 1.
 enum DepthwiseConvolution {
+    /// One frame, input channels `channels` of `C`: their output planes of `output`
+    /// (`C·multiplier×Ho×Wo`) from `input` (`C×H×W`) and `weights` (`C·multiplier×1×kH×kW`),
+    /// adding the bias and applying `activation`.
+    static func forward(input: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: [Float]?, channels: Range<Int>,
+                        multiplier: Int, geometry g: WindowGeometry, activation: FusedActivation,
+                        output: UnsafeMutablePointer<Float>) {
+        let plane = g.outputPlane
+        for outputChannel in (channels.lowerBound * multiplier)..<(channels.upperBound * multiplier) {
+            let y = output + outputChannel * plane
+            let b = bias?[outputChannel] ?? 0
+            for i in 0..<plane { y[i] = b }
+            forwardChannel(input: input + (outputChannel / multiplier) * g.inputPlane,
+                           weights: weights + outputChannel * g.kernelArea, geometry: g, output: y)
+            if activation != .none {
+                for i in 0..<plane { y[i] = activation.apply(y[i]) }
+            }
+        }
+    }
+
+    /// One cotangent row, input channels `channels`: adds the VJP of ``forward(input:weights:bias:channels:multiplier:geometry:activation:output:)``
+    /// (before the activation) for `outputGradient` (`C·multiplier×Ho×Wo`) onto `inputGradient` (`C×H×W`).
+    static func backward(outputGradient: UnsafePointer<Float>, weights: UnsafePointer<Float>, channels: Range<Int>,
+                         multiplier: Int, geometry g: WindowGeometry, inputGradient: UnsafeMutablePointer<Float>) {
+        for outputChannel in (channels.lowerBound * multiplier)..<(channels.upperBound * multiplier) {
+            backwardChannel(outputGradient: outputGradient + outputChannel * g.outputPlane,
+                            weights: weights + outputChannel * g.kernelArea, geometry: g,
+                            inputGradient: inputGradient + (outputChannel / multiplier) * g.inputPlane)
+        }
+    }
+
     /// `output[o] (Ho×Wo) += Σ_taps w[o, tap] · input[c] shifted`, for output channels of input
     /// channel `channel`; `output` must already hold the bias (or 0).
     @inline(__always)

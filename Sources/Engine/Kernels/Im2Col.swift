@@ -4,14 +4,21 @@
 /// `(channels·kH·kW)×(Ho·Wo)`, row `(c·kH + i)·kW + j` holding input pixel
 /// `(oh·sH − padTop + i·dH, ow·sW − padLeft + j·dW)` for every output position (0 in the padding).
 /// `col2im` is its transpose: it adds every column entry back onto the pixel it came from.
+///
+/// Both work on a band of output rows `outputRows` (default: all), so a GEMM can take the
+/// columns of a few output rows at a time while they are in cache: within a band, column
+/// `(oh − outputRows.lowerBound)·Wo + ow` belongs to output position `(oh, ow)`.
 enum Im2Col {
-    /// Fills `columns` (`(channels·kH·kW)×(Ho·Wo)`) from `input` (`channels×H×W`). Consecutive
-    /// rows of `columns` start `rowStride` floats apart (default `Ho·Wo`; wider when several
-    /// frames' columns sit side by side).
+    /// Fills `columns` (`(channels·kH·kW)×(rows·Wo)`) from `input` (`channels×H×W`) for the output
+    /// rows `outputRows`. Consecutive rows of `columns` start `rowStride` floats apart (default
+    /// `rows·Wo`; wider when several frames' columns sit side by side).
     static func unfold(_ input: UnsafePointer<Float>, channels: Int, geometry g: WindowGeometry,
-                       into columns: UnsafeMutablePointer<Float>, rowStride: Int? = nil) {
-        let rowStride = rowStride ?? g.outputPlane
+                       outputRows: Range<Int>? = nil, into columns: UnsafeMutablePointer<Float>,
+                       rowStride: Int? = nil) {
+        let band = outputRows ?? 0..<g.outputHeight
         let outputWidth = g.outputWidth
+        let rowStride = rowStride ?? band.count * outputWidth
+        let stride = g.strideWidth
         var row = columns
         for channel in 0..<channels {
             let plane = input + channel * g.inputPlane
@@ -20,28 +27,25 @@ enum Im2Col {
                 let validRows = g.validOutputRows(offset: rowOffset)
                 for j in 0..<g.kernelWidth {
                     let columnOffset = j * g.dilationWidth
-                    let validColumns = g.validOutputColumns(offset: columnOffset)
-                    let firstInputColumn = validColumns.lowerBound * g.strideWidth - g.padLeft + columnOffset
-                    for outputRow in 0..<g.outputHeight {
-                        let destination = row + outputRow * outputWidth
-                        guard validRows.contains(outputRow), !validColumns.isEmpty else {
-                            destination.update(repeating: 0, count: outputWidth)
+                    let valid = g.validOutputColumns(offset: columnOffset)
+                    let lower = valid.lowerBound, upper = valid.upperBound
+                    let firstInputColumn = lower * stride - g.padLeft + columnOffset
+                    for outputRow in band {
+                        let destination = row + (outputRow - band.lowerBound) * outputWidth
+                        guard validRows.contains(outputRow), lower < upper else {
+                            for k in 0..<outputWidth { destination[k] = 0 }
                             continue
                         }
                         let source = plane + (outputRow * g.strideHeight - g.padTop + rowOffset) * g.inputWidth
-                        destination.update(repeating: 0, count: validColumns.lowerBound)
-                        if g.strideWidth == 1 {
-                            (destination + validColumns.lowerBound)
-                                .update(from: source + firstInputColumn, count: validColumns.count)
+                            + firstInputColumn
+                        for k in 0..<lower { destination[k] = 0 }
+                        let inside = destination + lower
+                        if stride == 1 {
+                            for k in 0..<(upper - lower) { inside[k] = source[k] }
                         } else {
-                            var inputColumn = firstInputColumn
-                            for outputColumn in validColumns {
-                                destination[outputColumn] = source[inputColumn]
-                                inputColumn += g.strideWidth
-                            }
+                            for k in 0..<(upper - lower) { inside[k] = source[k * stride] }
                         }
-                        (destination + validColumns.upperBound)
-                            .update(repeating: 0, count: outputWidth - validColumns.upperBound)
+                        for k in upper..<outputWidth { destination[k] = 0 }
                     }
                     row += rowStride
                 }
@@ -49,30 +53,36 @@ enum Im2Col {
         }
     }
 
-    /// Adds `columns` (`(channels·kH·kW)×(Ho·Wo)`, rows `rowStride` apart) back onto `output`
-    /// (`channels×H×W`); entries that fall in the padding are discarded.
+    /// Adds `columns` (`(channels·kH·kW)×(rows·Wo)` for the output rows `outputRows`, rows of
+    /// `columns` `rowStride` apart) back onto `output` (`channels×H×W`); entries that fall in the
+    /// padding are discarded.
     static func fold(_ columns: UnsafePointer<Float>, channels: Int, geometry g: WindowGeometry,
-                     addingInto output: UnsafeMutablePointer<Float>, rowStride: Int? = nil) {
-        let rowStride = rowStride ?? g.outputPlane
+                     outputRows: Range<Int>? = nil, addingInto output: UnsafeMutablePointer<Float>,
+                     rowStride: Int? = nil) {
+        let band = outputRows ?? 0..<g.outputHeight
         let outputWidth = g.outputWidth
+        let rowStride = rowStride ?? band.count * outputWidth
+        let stride = g.strideWidth
         var row = columns
         for channel in 0..<channels {
             let plane = output + channel * g.inputPlane
             for i in 0..<g.kernelHeight {
                 let rowOffset = i * g.dilationHeight
-                let validRows = g.validOutputRows(offset: rowOffset)
+                let validRows = g.validOutputRows(offset: rowOffset).clamped(to: band)
                 for j in 0..<g.kernelWidth {
                     let columnOffset = j * g.dilationWidth
-                    let validColumns = g.validOutputColumns(offset: columnOffset)
-                    let firstInputColumn = validColumns.lowerBound * g.strideWidth - g.padLeft + columnOffset
-                    if !validColumns.isEmpty {
+                    let valid = g.validOutputColumns(offset: columnOffset)
+                    let lower = valid.lowerBound, count = valid.count
+                    let firstInputColumn = lower * stride - g.padLeft + columnOffset
+                    if count > 0 {
                         for outputRow in validRows {
-                            let source = row + outputRow * outputWidth
+                            let source = row + (outputRow - band.lowerBound) * outputWidth + lower
                             let destination = plane + (outputRow * g.strideHeight - g.padTop + rowOffset) * g.inputWidth
-                            var inputColumn = firstInputColumn
-                            for outputColumn in validColumns {
-                                destination[inputColumn] += source[outputColumn]
-                                inputColumn += g.strideWidth
+                                + firstInputColumn
+                            if stride == 1 {
+                                for k in 0..<count { destination[k] += source[k] }
+                            } else {
+                                for k in 0..<count { destination[k * stride] += source[k] }
                             }
                         }
                     }

@@ -23,6 +23,19 @@ public struct AddOperator: Operator {
         let run = layout.extents[3]
         let outputCount = invocation.outputShape.elementCount
         for input in 0..<dataInputCount {
+            if invocation.inputShapes[input] == invocation.outputShape {
+                // Not broadcast (a residual connection): dX = dY, one flat copy or add.
+                guard let dx = invocation.inputGradients[input] else { continue }
+                let accumulate = invocation.accumulate[input], dy = invocation.outputGradient
+                invocation.team.forEachRange(invocation.rows * outputCount) { range in
+                    if accumulate {
+                        for i in range { dx[i] += dy[i] }
+                    } else {
+                        (dx + range.lowerBound).update(from: dy + range.lowerBound, count: range.count)
+                    }
+                }
+                continue
+            }
             guard let dx = invocation.zeroedGradient(input) else { continue }
             let count = invocation.inputShapes[input].elementCount
             let step = input == 0 ? layout.leftStrides[3] : layout.rightStrides[3]

@@ -44,9 +44,11 @@ public struct BatchNormalizationOperator: Operator {
         guard multiplier.count == convolution.outputChannels else { return nil }
         var result = convolution
         let perFilter = convolution.weights.shape.elementCount / convolution.outputChannels
+        var scaled = convolution.weights
         for m in 0..<convolution.outputChannels {
-            for k in 0..<perFilter { result.weights.values[m * perFilter + k] *= multiplier[m] }
+            for k in 0..<perFilter { scaled.values[m * perFilter + k] *= multiplier[m] }
         }
+        result.weights = scaled
         result.bias = (0..<convolution.outputChannels).map { m in
             multiplier[m] * (convolution.bias?[m] ?? 0) + offset[m]
         }

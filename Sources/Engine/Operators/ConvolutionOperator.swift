@@ -1,43 +1,81 @@
 import CBLAS
 
-/// 2-D convolution (ONNX `Conv`, PyTorch `Conv2d`).
+/// 2-D convolution (ONNX `Conv`, PyTorch `Conv2d`), optionally with a fused activation.
 ///
 /// - Input: `N×C×H×W`. Output: `N×M×Ho×Wo`.
 /// - Weights: `M×(C/groups)×kH×kW`; bias: `M` (optional).
-/// - Attributes: strides, dilations, padding (explicit, asymmetric or `SAME_*`), groups.
+/// - Attributes: strides, dilations, padding (explicit, asymmetric or `SAME_*`), groups;
+///   ``activation`` (a `Relu` folded into the convolution by ``ActivationFusion``).
 ///
-/// Forward: per group, `Y_g (M/g × F·Ho·Wo) = W_g (M/g × C/g·kH·kW) · [im2col(X_g) of F frames]`
-/// through one `cblas_sgemm` for a chunk of `F` frames side by side (as many as
-/// ``scratchBudget`` holds), then scattered to `N×M×Ho×Wo` with the bias; a chunk of one frame
-/// writes its output directly, and a 1×1/stride-1 convolution of one frame multiplies the input
-/// directly. Batching frames into the GEMM's N dimension matters for small feature maps, where
-/// a per-frame product would be a matrix–vector product that rereads the weights every frame.
-/// Depthwise convolution (`groups = C`) runs direct, vectorised loops.
-/// VJP: the same with cotangent rows: `dcols = W_gᵀ · [dY_g of R rows]` in one `cblas_sgemm`,
-/// then `col2im` adds each row's columns onto its `dX` (the weights are constants; there is no
-/// weight gradient).
+/// Forward, per group: `Y_g (M/g × positions) = W_g (M/g × C/g·kH·kW) · im2col(X_g)` in
+/// `cblas_sgemm` calls cut by ``ColumnBlocking``: a band of output rows of one frame at a time
+/// when the frame is large (the GEMM writes the output in place; the columns stay in cache), or
+/// several whole frames side by side when frames are small (then scattered). Bias and activation
+/// are applied to each block right after its GEMM, while it is in cache. A 1×1/stride-1
+/// convolution multiplies the input directly. Depthwise convolution (`groups = C`) runs direct
+/// vectorised loops (``DepthwiseConvolution``).
+///
+/// VJP, for `N·K` cotangent rows: the fused activation masks `dY` in place, then either
+/// - **transposed** (the default unless `M/g > 2·C/g`): per sub-pixel phase
+///   (``TransposedConvolution``), `dX_phase (C/g × positions) = W_T · gather(dY)` — for stride 1
+///   written straight into `dX`, for larger strides scattered onto the phase's pixels; or
+/// - **columns**: `dcols = W_gᵀ · dY` then `col2im` adds each row's columns onto its `dX` — cheaper
+///   when the input has far fewer channels than the output (a network's stem).
+/// Rows are batched into the GEMMs' N dimension the same way frames are forward. The weights are
+/// constants; there is no weight gradient.
 public struct ConvolutionOperator: Operator {
-    public var weights: Tensor
+    public var weights: Tensor {
+        didSet { transposed = Self.transposedWeights(weights, groups: groups, window: window) }
+    }
     public var bias: [Float]?
-    public var window: SpatialWindow
-    public var groups: Int
-    /// Floats of scratch the batched GEMM may use; one frame's need is always granted.
-    public var scratchBudget = 1 << 21
+    public var window: SpatialWindow {
+        didSet { transposed = Self.transposedWeights(weights, groups: groups, window: window) }
+    }
+    public var groups: Int {
+        didSet { transposed = Self.transposedWeights(weights, groups: groups, window: window) }
+    }
+    /// Applied to every output element (see ``FusedActivation``).
+    public var activation: FusedActivation = .none
+
+    /// The two ways the VJP can run (see the type's documentation).
+    public enum BackwardMethod: Sendable { case transposed, columns }
+    /// Forces a VJP method (tests); `nil` chooses by the channel counts.
+    public var backwardMethodOverride: BackwardMethod?
+    /// Multiply-adds below which a call runs on one thread (default ``parallelThreshold``; tests
+    /// set 0 to run tiny convolutions on every thread of the team).
+    public var minimumParallelWork = ConvolutionOperator.parallelThreshold
+    /// Forces the number of columns per GEMM (tests: 1 makes one output row per GEMM); `nil`
+    /// lets ``ColumnBlocking`` choose.
+    public var gemmWidthOverride: Int?
+
+    /// The weights regrouped per sub-pixel phase for the transposed VJP (`nil` if not 4-D).
+    private var transposed: TransposedConvolution?
 
     /// - Parameters:
     ///   - weights: `M×(C/groups)×kH×kW`.
     ///   - bias: `M` values, or `nil`.
     public init(weights: Tensor, bias: [Float]? = nil, strides: (Int, Int) = (1, 1),
-                padding: WindowPadding = .valid, dilations: (Int, Int) = (1, 1), groups: Int = 1) {
+                padding: WindowPadding = .valid, dilations: (Int, Int) = (1, 1), groups: Int = 1,
+                activation: FusedActivation = .none) {
         self.weights = weights
         self.bias = bias
         self.groups = groups
+        self.activation = activation
         let kernelHeight = weights.shape.rank == 4 ? weights.shape[2] : 0
         let kernelWidth = weights.shape.rank == 4 ? weights.shape[3] : 0
         self.window = SpatialWindow(kernelHeight: kernelHeight, kernelWidth: kernelWidth,
                                     strideHeight: strides.0, strideWidth: strides.1,
                                     dilationHeight: dilations.0, dilationWidth: dilations.1,
                                     padding: padding)
+        self.transposed = Self.transposedWeights(weights, groups: groups, window: window)
+    }
+
+    private static func transposedWeights(_ weights: Tensor, groups: Int, window: SpatialWindow) -> TransposedConvolution? {
+        guard weights.shape.rank == 4, groups > 0, weights.shape[0] % groups == 0,
+              window.strideHeight > 0, window.strideWidth > 0 else { return nil }
+        return TransposedConvolution(weights: weights, groups: groups,
+                                     strides: (window.strideHeight, window.strideWidth),
+                                     dilations: (window.dilationHeight, window.dilationWidth))
     }
 
     public var typeName: String { "Conv" }
@@ -66,26 +104,66 @@ public struct ConvolutionOperator: Operator {
     /// `true` for one filter group per input channel, which runs direct kernels.
     func isDepthwise(channels: Int) -> Bool { groups == channels && groups > 1 }
 
+    /// The VJP method for an input of `channels` channels.
+    func backwardMethod(channels: Int, geometry g: WindowGeometry) -> BackwardMethod {
+        if g.isPointwise { return .transposed }
+        return backwardMethodOverride ?? (outputChannels / groups > 2 * (channels / groups) ? .columns : .transposed)
+    }
+
     public func scratchCount(inputShapes: [TensorShape], outputShape: TensorShape) -> Int {
         guard let (channels, height, width) = inputShapes[0].channelsHeightWidth,
               let g = try? window.geometry(inputHeight: height, inputWidth: width),
-              !isDepthwise(channels: channels) else { return 0 }
-        let perFrame = framePlanes(channels: channels) * g.outputPlane
-        return perFrame * chunkCapacity(perFrame: perFrame)
+              !isDepthwise(channels: channels), let transposed else { return 0 }
+        let groupInputs = channels / groups, groupOutputs = outputChannels / groups
+        let depth = groupInputs * g.kernelArea
+        func need(depth: Int, gridWidth: Int, productRows: Int, table: Int) -> Int {
+            let width = ColumnBlocking.targetWidth(depth: depth, override: gemmWidthOverride)
+            return table + (depth + productRows) * ColumnBlocking.maximumColumns(width: width, gridWidth: gridWidth)
+        }
+        var result = need(depth: depth, gridWidth: g.outputWidth, productRows: groupOutputs,
+                          table: forwardTableCount(g))
+        switch backwardMethod(channels: channels, geometry: g) {
+        case .columns:
+            result = max(result, need(depth: depth, gridWidth: g.outputWidth, productRows: groupOutputs, table: 0))
+        case .transposed:
+            transposed.forEachPhase(g) { phase in
+                result = max(result, need(depth: groupOutputs * phase.taps, gridWidth: phase.gridWidth,
+                                          productRows: groupInputs, table: gatherTableCount(phase)))
+            }
+        }
+        return result
     }
 
-    /// Rows of scratch one frame takes in the batched GEMM: its im2col rows plus its output rows.
-    private func framePlanes(channels: Int) -> Int {
-        channels / groups * weights.shape[2] * weights.shape[3] + outputChannels / groups
+    /// Scratch floats for the forward ``PatchTable`` (0 when the map is large or pointwise).
+    private func forwardTableCount(_ g: WindowGeometry) -> Int {
+        g.isPointwise || g.outputPlane > PatchTable.maximumPositions ? 0
+            : PatchTable.count(taps: g.kernelArea, positions: g.outputPlane)
     }
 
-    /// Frames (or cotangent rows) per batched GEMM.
-    private func chunkCapacity(perFrame: Int) -> Int { max(1, scratchBudget / max(perFrame, 1)) }
+    /// Scratch floats for a phase's gather ``PatchTable`` (0 when its grid is large).
+    private func gatherTableCount(_ phase: TransposedConvolution.Phase) -> Int {
+        let positions = phase.gridHeight * phase.gridWidth
+        return positions > PatchTable.maximumPositions ? 0 : PatchTable.count(taps: phase.taps, positions: positions)
+    }
 
     private func geometry(_ shape: TensorShape) -> WindowGeometry {
         // Shapes were validated by outputShape(inputShapes:) when the graph was compiled.
         try! window.geometry(inputHeight: shape[1], inputWidth: shape[2])
     }
+
+    /// Multiply-adds below which a call runs on one thread by default (waking a second one costs
+    /// more than it saves).
+    public static let parallelThreshold = 1 << 21
+
+    /// How a call's GEMM blocks are spread over `team`: the threads to use, and into how many
+    /// parts each block's GEMM rows are split (more than 1 only when there are fewer blocks
+    /// than threads, e.g. the one small frame of batch 1).
+    private func threading(team: ThreadTeam, blocks: Int, multiplyAdds: Int) -> (threads: Int, parts: Int) {
+        guard team.count > 1, multiplyAdds >= minimumParallelWork else { return (1, 1) }
+        return (team.count, blocks < team.count ? team.count : 1)
+    }
+
+    // MARK: Forward
 
     public func forward(_ invocation: ForwardInvocation) {
         let channels = invocation.inputShapes[0][0]
@@ -93,165 +171,353 @@ public struct ConvolutionOperator: Operator {
         let groupInputs = channels / groups, groupOutputs = outputChannels / groups
         let depth = groupInputs * g.kernelArea
         let outputFrame = invocation.outputShape.elementCount
-        let plane = g.outputPlane
-        let chunk = chunkCapacity(perFrame: framePlanes(channels: channels) * plane)
+        let plane = g.outputPlane, outputWidth = g.outputWidth
         weights.values.withUnsafeBufferPointer { w in
             if isDepthwise(channels: channels) {
-                for frame in 0..<invocation.batch {
-                    let x = invocation.input(0, frame: frame)
-                    let y = invocation.output + frame * outputFrame
-                    fillBias(y, plane: plane)
-                    for outputChannel in 0..<outputChannels {
-                        DepthwiseConvolution.forwardChannel(
-                            input: x + (outputChannel / groupOutputs) * g.inputPlane,
-                            weights: w.baseAddress! + outputChannel * g.kernelArea, geometry: g,
-                            output: y + outputChannel * plane)
-                    }
+                let threads = invocation.batch * outputFrame * g.kernelArea >= minimumParallelWork / 4 ? invocation.team.count : 1
+                let multiplier = groupOutputs
+                // Work items: frames × slices of input channels.
+                let slices = threads > 1 ? min(channels, 4 * threads) : 1
+                invocation.team.forEach(items: invocation.batch * slices, threads: threads) { item, _ in
+                    let frame = item / slices, slice = item % slices
+                    let first = slice * channels / slices, end = (slice + 1) * channels / slices
+                    DepthwiseConvolution.forward(
+                        input: invocation.input(0, frame: frame), weights: w.baseAddress!, bias: bias, channels: first..<end,
+                        multiplier: multiplier, geometry: g, activation: activation,
+                        output: invocation.output + frame * outputFrame)
                 }
                 return
             }
-            var start = 0
-            while start < invocation.batch {
-                let count = min(chunk, invocation.batch - start)
-                let width = count * plane
-                for group in 0..<groups {
-                    let wg = w.baseAddress! + group * groupOutputs * depth
-                    if count == 1 {
-                        // One frame: the GEMM writes the output in place.
-                        let xg = invocation.input(0, frame: start) + group * groupInputs * g.inputPlane
-                        let y = invocation.output + start * outputFrame
-                        if group == 0 { fillBias(y, plane: plane) }
-                        let columns: UnsafePointer<Float>
+            let width = ColumnBlocking.targetWidth(depth: depth, override: gemmWidthOverride)
+            let plan = ColumnBlocking.Plan(items: invocation.batch, gridHeight: g.outputHeight, gridWidth: outputWidth, width: width)
+            let (threads, parts) = threading(team: invocation.team, blocks: plan.count,
+                                             multiplyAdds: invocation.batch * plane * depth * groupOutputs)
+            // Small maps: im2col through a table of offsets, at the start of thread 0's scratch.
+            let tableCount = forwardTableCount(g)
+            let table = UnsafeMutableRawPointer(invocation.scratch).assumingMemoryBound(to: Int32.self)
+            if tableCount > 0 { PatchTable.fillUnfold(table, geometry: g) }
+            func unfold(_ x: UnsafePointer<Float>, rows: Range<Int>, into columns: UnsafeMutablePointer<Float>, rowStride: Int) {
+                if tableCount > 0 {
+                    PatchTable.apply(table, taps: g.kernelArea, positions: plane, first: rows.lowerBound * outputWidth,
+                                     count: rows.count * outputWidth, source: x, planes: groupInputs,
+                                     planeStride: g.inputPlane, into: columns, rowStride: rowStride)
+                } else {
+                    Im2Col.unfold(x, channels: groupInputs, geometry: g, outputRows: rows, into: columns, rowStride: rowStride)
+                }
+            }
+            for group in 0..<groups {
+                func frameInput(_ frame: Int) -> UnsafeMutablePointer<Float> {
+                    invocation.input(0, frame: frame) + group * groupInputs * g.inputPlane
+                }
+                func frameOutput(_ frame: Int) -> UnsafeMutablePointer<Float> {
+                    invocation.output + frame * outputFrame + group * groupOutputs * plane
+                }
+                invocation.team.forEach(items: plan.count * parts, threads: threads) { item, thread in
+                    // This item's filters: part `item % parts` of the group's.
+                    let part = item % parts
+                    let firstFilter = part * groupOutputs / parts, filters = (part + 1) * groupOutputs / parts - firstFilter
+                    guard filters > 0 else { return }
+                    let wg = w.baseAddress! + (group * groupOutputs + firstFilter) * depth
+                    let biasIndex = group * groupOutputs + firstFilter
+                    let scratch = invocation.scratch + thread * invocation.scratchStride + tableCount
+                    switch plan[item / parts] {
+                    case let .band(frame, rows):
+                        // One frame's band of output rows: the GEMM writes the output in place.
+                        let count = rows.count * outputWidth
+                        let x = frameInput(frame)
+                        let y = frameOutput(frame) + firstFilter * plane + rows.lowerBound * outputWidth
+                        let columns: UnsafePointer<Float>, columnStride: Int
                         if g.isPointwise {
-                            columns = UnsafePointer(xg)
+                            (columns, columnStride) = (UnsafePointer(x + rows.lowerBound * outputWidth), plane)
                         } else {
-                            Im2Col.unfold(xg, channels: groupInputs, geometry: g, into: invocation.scratch)
-                            columns = UnsafePointer(invocation.scratch)
+                            unfold(x, rows: rows, into: scratch, rowStride: count)
+                            (columns, columnStride) = (UnsafePointer(scratch), count)
                         }
                         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                                    Int32(groupOutputs), Int32(plane), Int32(depth),
-                                    1, wg, Int32(depth), columns, Int32(plane),
-                                    bias == nil ? 0 : 1, y + group * groupOutputs * plane, Int32(plane))
-                        continue
-                    }
-                    // Several frames: their columns side by side, one GEMM, then scatter.
-                    let columns = invocation.scratch, product = invocation.scratch + depth * width
-                    for f in 0..<count {
-                        let xg = invocation.input(0, frame: start + f) + group * groupInputs * g.inputPlane
-                        if g.isPointwise {
-                            for c in 0..<groupInputs {
-                                (columns + c * width + f * plane).update(from: xg + c * plane, count: plane)
+                                    Int32(filters), Int32(count), Int32(depth),
+                                    1, wg, Int32(depth), columns, Int32(columnStride), 0, y, Int32(plane))
+                        epilogue(y, rowStride: plane, from: y, sourceStride: plane, filters: biasIndex, count: filters,
+                                 length: count)
+                    case let .items(frames):
+                        // Several small frames side by side in one GEMM, then scattered.
+                        let columnCount = frames.count * plane
+                        let columns = scratch, product = scratch + depth * columnCount
+                        for (slot, frame) in frames.enumerated() {
+                            let x = frameInput(frame)
+                            if g.isPointwise {
+                                for c in 0..<groupInputs {
+                                    (columns + c * columnCount + slot * plane).update(from: x + c * plane, count: plane)
+                                }
+                            } else {
+                                unfold(x, rows: 0..<g.outputHeight, into: columns + slot * plane, rowStride: columnCount)
                             }
-                        } else {
-                            Im2Col.unfold(xg, channels: groupInputs, geometry: g, into: columns + f * plane, rowStride: width)
                         }
-                    }
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                                Int32(groupOutputs), Int32(width), Int32(depth),
-                                1, wg, Int32(depth), columns, Int32(width), 0, product, Int32(width))
-                    for f in 0..<count {
-                        let y = invocation.output + (start + f) * outputFrame + group * groupOutputs * plane
-                        for m in 0..<groupOutputs {
-                            let source = product + m * width + f * plane, destination = y + m * plane
-                            let b = bias?[group * groupOutputs + m] ?? 0
-                            for i in 0..<plane { destination[i] = source[i] + b }
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
+                                    Int32(filters), Int32(columnCount), Int32(depth),
+                                    1, wg, Int32(depth), columns, Int32(columnCount), 0, product, Int32(columnCount))
+                        for (slot, frame) in frames.enumerated() {
+                            epilogue(frameOutput(frame) + firstFilter * plane, rowStride: plane, from: product + slot * plane,
+                                     sourceStride: columnCount, filters: biasIndex, count: filters, length: plane)
                         }
                     }
                 }
-                start += count
             }
         }
     }
 
-    /// Writes the bias (or zeros, for depthwise accumulation) into every output plane.
+    /// `destination[m][i] = activation(source[m][i] + bias[firstFilter + m])` for `count` filter
+    /// rows of `length` values (in place when `source == destination`).
     @inline(__always)
-    private func fillBias(_ y: UnsafeMutablePointer<Float>, plane: Int) {
-        if let bias {
-            for channel in 0..<outputChannels { (y + channel * plane).update(repeating: bias[channel], count: plane) }
-        } else {
-            y.update(repeating: 0, count: outputChannels * plane)
+    private func epilogue(_ destination: UnsafeMutablePointer<Float>, rowStride: Int, from source: UnsafePointer<Float>,
+                          sourceStride: Int, filters firstFilter: Int, count: Int, length: Int) {
+        for m in 0..<count {
+            let d = destination + m * rowStride, s = source + m * sourceStride
+            let b = bias?[firstFilter + m] ?? 0
+            switch activation {
+            case .none: for i in 0..<length { d[i] = s[i] + b }
+            case .relu: for i in 0..<length { d[i] = max(s[i] + b, 0) }
+            }
         }
     }
+
+    // MARK: VJP
 
     public func backward(_ invocation: BackwardInvocation) {
         let channels = invocation.inputShapes[0][0]
         let g = geometry(invocation.inputShapes[0])
-        let groupInputs = channels / groups, groupOutputs = outputChannels / groups
-        let depth = groupInputs * g.kernelArea
-        let inputFrame = invocation.inputShapes[0].elementCount
-        let outputFrame = invocation.outputShape.elementCount
-        let plane = g.outputPlane
-        let depthwise = isDepthwise(channels: channels)
-        let pointwise = g.isPointwise && !depthwise
-        let accumulate = invocation.accumulate[0]
-        // Pointwise paths write with beta = 0 or 1 (or assign); the others scatter-add.
-        guard let dx = pointwise ? invocation.inputGradients[0] : invocation.zeroedGradient(0) else { return }
-        let chunk = chunkCapacity(perFrame: framePlanes(channels: channels) * plane)
-        weights.values.withUnsafeBufferPointer { w in
-            if depthwise {
-                for row in 0..<invocation.rows {
-                    let dy = invocation.outputGradient + row * outputFrame
-                    let dxRow = dx + row * inputFrame
-                    for outputChannel in 0..<outputChannels {
-                        DepthwiseConvolution.backwardChannel(
-                            outputGradient: dy + outputChannel * plane,
-                            weights: w.baseAddress! + outputChannel * g.kernelArea, geometry: g,
-                            inputGradient: dxRow + (outputChannel / groupOutputs) * g.inputPlane)
-                    }
+        activation.maskGradient(invocation.outputGradient, output: invocation.output,
+                                frame: invocation.outputShape.elementCount, batch: invocation.batch,
+                                cotangentsPerFrame: invocation.cotangentsPerFrame, team: invocation.team)
+        if isDepthwise(channels: channels) {
+            guard let dx = invocation.zeroedGradient(0) else { return }
+            let outputFrame = invocation.outputShape.elementCount, inputFrame = invocation.inputShapes[0].elementCount
+            let threads = invocation.rows * outputFrame * g.kernelArea >= minimumParallelWork / 4 ? invocation.team.count : 1
+            let slices = threads > 1 ? min(channels, 4 * threads) : 1
+            let multiplier = outputChannels / groups
+            weights.values.withUnsafeBufferPointer { w in
+                invocation.team.forEach(items: invocation.rows * slices, threads: threads) { item, _ in
+                    let row = item / slices, slice = item % slices
+                    DepthwiseConvolution.backward(
+                        outputGradient: invocation.outputGradient + row * outputFrame, weights: w.baseAddress!,
+                        channels: (slice * channels / slices)..<((slice + 1) * channels / slices), multiplier: multiplier,
+                        geometry: g, inputGradient: dx + row * inputFrame)
                 }
-                return
             }
-            var start = 0
-            while start < invocation.rows {
-                let count = min(chunk, invocation.rows - start)
-                let width = count * plane
-                for group in 0..<groups {
-                    let wg = w.baseAddress! + group * groupOutputs * depth
-                    if count == 1 {
-                        let dyg = invocation.outputGradient + start * outputFrame + group * groupOutputs * plane
-                        let dxg = dx + start * inputFrame + group * groupInputs * g.inputPlane
-                        if pointwise {
-                            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
-                                        Int32(groupInputs), Int32(plane), Int32(groupOutputs),
-                                        1, wg, Int32(depth), dyg, Int32(plane),
-                                        accumulate ? 1 : 0, dxg, Int32(plane))
+            return
+        }
+        switch backwardMethod(channels: channels, geometry: g) {
+        case .transposed: backwardTransposed(invocation, geometry: g)
+        case .columns: backwardColumns(invocation, geometry: g)
+        }
+    }
+
+    /// The transposed VJP: per group and sub-pixel phase, `W_T · gather(dY)` onto the phase's pixels.
+    private func backwardTransposed(_ invocation: BackwardInvocation, geometry g: WindowGeometry) {
+        guard let dx = invocation.inputGradients[0], let transposed else { return }
+        let accumulate = invocation.accumulate[0]
+        let channels = invocation.inputShapes[0][0]
+        let groupInputs = channels / groups, groupOutputs = outputChannels / groups
+        let inputFrame = invocation.inputShapes[0].elementCount, outputFrame = invocation.outputShape.elementCount
+        let plane = g.outputPlane, inputPlane = g.inputPlane, inputWidth = g.inputWidth
+        let direct = g.strideHeight == 1 && g.strideWidth == 1
+        transposed.weights.withUnsafeBufferPointer { w in
+            for group in 0..<groups {
+                func rowGradient(_ row: Int) -> UnsafeMutablePointer<Float> {
+                    invocation.outputGradient + row * outputFrame + group * groupOutputs * plane
+                }
+                func rowInputGradient(_ row: Int) -> UnsafeMutablePointer<Float> {
+                    dx + row * inputFrame + group * groupInputs * inputPlane
+                }
+                transposed.forEachPhase(g) { phase in
+                    let gridWidth = phase.gridWidth, gridPlane = phase.gridHeight * phase.gridWidth
+                    guard gridPlane > 0 else { return }
+                    guard phase.taps > 0 else {
+                        // No kernel tap reaches these pixels: their gradient is 0.
+                        if !accumulate {
+                            for row in 0..<invocation.rows {
+                                scatter(zerosTo: rowInputGradient(row), channels: groupInputs, phase: phase, geometry: g)
+                            }
+                        }
+                        return
+                    }
+                    let depth = groupOutputs * phase.taps
+                    let matrix = transposed.matrix(phase, group: group, strideWidth: g.strideWidth, in: w.baseAddress!)
+                    // A 1×1 kernel at stride 1 without padding gathers dY unchanged: use it in place.
+                    let identity = direct && phase.taps == 1 && gridPlane == plane
+                        && transposed.shift(row: transposed.rowClasses[phase.rowClass][0], phase: phase, geometry: g) == 0
+                        && transposed.shift(column: transposed.columnClasses[phase.columnClass][0], phase: phase, geometry: g) == 0
+                    let width = ColumnBlocking.targetWidth(depth: depth, override: gemmWidthOverride)
+                    let plan = ColumnBlocking.Plan(items: invocation.rows, gridHeight: phase.gridHeight, gridWidth: gridWidth,
+                                                   width: width)
+                    let (threads, parts) = threading(team: invocation.team, blocks: plan.count,
+                                                     multiplyAdds: invocation.rows * gridPlane * depth * groupInputs)
+                    // Small grids: gather through a table of offsets, at the start of thread 0's scratch.
+                    let tableCount = identity ? 0 : gatherTableCount(phase)
+                    let table = UnsafeMutableRawPointer(invocation.scratch).assumingMemoryBound(to: Int32.self)
+                    if tableCount > 0 { PatchTable.fillGather(table, transposed: transposed, phase: phase, geometry: g) }
+                    func gather(_ row: Int, gridRows: Range<Int>, into columns: UnsafeMutablePointer<Float>, rowStride: Int) {
+                        if tableCount > 0 {
+                            PatchTable.apply(table, taps: phase.taps, positions: gridPlane, first: gridRows.lowerBound * gridWidth,
+                                             count: gridRows.count * gridWidth, source: rowGradient(row), planes: groupOutputs,
+                                             planeStride: plane, into: columns, rowStride: rowStride)
                         } else {
-                            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
-                                        Int32(depth), Int32(plane), Int32(groupOutputs),
-                                        1, wg, Int32(depth), dyg, Int32(plane),
-                                        0, invocation.scratch, Int32(plane))
-                            Im2Col.fold(invocation.scratch, channels: groupInputs, geometry: g, addingInto: dxg)
-                        }
-                        continue
-                    }
-                    // Several rows: gather their dY side by side, one GEMM, then fold each row.
-                    let columns = invocation.scratch, gathered = invocation.scratch + depth * width
-                    for r in 0..<count {
-                        let dyg = invocation.outputGradient + (start + r) * outputFrame + group * groupOutputs * plane
-                        for m in 0..<groupOutputs {
-                            (gathered + m * width + r * plane).update(from: dyg + m * plane, count: plane)
+                            transposed.gather(rowGradient(row), planes: groupOutputs, height: g.outputHeight,
+                                              width: g.outputWidth, phase: phase, geometry: g, gridRows: gridRows,
+                                              into: columns, rowStride: rowStride)
                         }
                     }
-                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
-                                Int32(depth), Int32(width), Int32(groupOutputs),
-                                1, wg, Int32(depth), gathered, Int32(width), 0, columns, Int32(width))
-                    for r in 0..<count {
-                        let dxg = dx + (start + r) * inputFrame + group * groupInputs * g.inputPlane
-                        if pointwise {
-                            for c in 0..<groupInputs {
-                                let source = columns + c * width + r * plane, destination = dxg + c * plane
-                                if accumulate {
-                                    for i in 0..<plane { destination[i] += source[i] }
+                    invocation.team.forEach(items: plan.count * parts, threads: threads) { item, thread in
+                        // This item's input channels: part `item % parts` of the group's.
+                        let part = item % parts
+                        let firstChannel = part * groupInputs / parts
+                        let channelCount = (part + 1) * groupInputs / parts - firstChannel
+                        guard channelCount > 0 else { return }
+                        let a = matrix + firstChannel * depth
+                        let scratch = invocation.scratch + thread * invocation.scratchStride + tableCount
+                        switch plan[item / parts] {
+                        case let .band(row, gridRows):
+                            let count = gridRows.count * gridWidth
+                            let columns: UnsafePointer<Float>, columnStride: Int
+                            if identity {
+                                (columns, columnStride) = (UnsafePointer(rowGradient(row) + gridRows.lowerBound * gridWidth), plane)
+                            } else {
+                                gather(row, gridRows: gridRows, into: scratch, rowStride: count)
+                                (columns, columnStride) = (UnsafePointer(scratch), count)
+                            }
+                            let target = rowInputGradient(row) + firstChannel * inputPlane
+                            if direct {
+                                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
+                                            Int32(channelCount), Int32(count), Int32(depth),
+                                            1, a, Int32(depth), columns, Int32(columnStride),
+                                            accumulate ? 1 : 0, target + gridRows.lowerBound * inputWidth, Int32(inputPlane))
+                            } else {
+                                let product = scratch + depth * count
+                                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
+                                            Int32(channelCount), Int32(count), Int32(depth),
+                                            1, a, Int32(depth), columns, Int32(columnStride), 0, product, Int32(count))
+                                scatter(product, rowStride: count, to: target, channels: channelCount,
+                                        phase: phase, gridRows: gridRows, geometry: g, accumulate: accumulate)
+                            }
+                        case let .items(rows):
+                            let columnCount = rows.count * gridPlane
+                            let columns = scratch, product = scratch + depth * columnCount
+                            for (slot, row) in rows.enumerated() {
+                                if identity {
+                                    let dy = rowGradient(row)
+                                    for m in 0..<groupOutputs {
+                                        (columns + m * columnCount + slot * plane).update(from: dy + m * plane, count: plane)
+                                    }
                                 } else {
-                                    destination.update(from: source, count: plane)
+                                    gather(row, gridRows: 0..<phase.gridHeight, into: columns + slot * gridPlane,
+                                           rowStride: columnCount)
                                 }
                             }
-                        } else {
-                            Im2Col.fold(columns + r * plane, channels: groupInputs, geometry: g, addingInto: dxg, rowStride: width)
+                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
+                                        Int32(channelCount), Int32(columnCount), Int32(depth),
+                                        1, a, Int32(depth), columns, Int32(columnCount), 0, product, Int32(columnCount))
+                            for (slot, row) in rows.enumerated() {
+                                scatter(product + slot * gridPlane, rowStride: columnCount,
+                                        to: rowInputGradient(row) + firstChannel * inputPlane, channels: channelCount,
+                                        phase: phase, gridRows: 0..<phase.gridHeight, geometry: g, accumulate: accumulate)
+                            }
                         }
                     }
                 }
-                start += count
+            }
+        }
+    }
+
+    /// Writes (or adds) `source` (`channels` rows `rowStride` apart, each `gridRows.count·Wa`
+    /// values) onto the pixels `(ph + sH·a, pw + sW·b)` of `channels` planes of `inputGradient`.
+    @inline(__always)
+    private func scatter(_ source: UnsafePointer<Float>, rowStride: Int, to inputGradient: UnsafeMutablePointer<Float>,
+                         channels: Int, phase: TransposedConvolution.Phase, gridRows: Range<Int>,
+                         geometry g: WindowGeometry, accumulate: Bool) {
+        let gridWidth = phase.gridWidth, step = g.strideWidth
+        for c in 0..<channels {
+            for a in gridRows {
+                let s = source + c * rowStride + (a - gridRows.lowerBound) * gridWidth
+                let d = inputGradient + c * g.inputPlane + (phase.row + g.strideHeight * a) * g.inputWidth + phase.column
+                if accumulate {
+                    for b in 0..<gridWidth { d[b * step] += s[b] }
+                } else {
+                    for b in 0..<gridWidth { d[b * step] = s[b] }
+                }
+            }
+        }
+    }
+
+    /// Sets the pixels of `phase` in `channels` planes of `inputGradient` to 0.
+    private func scatter(zerosTo inputGradient: UnsafeMutablePointer<Float>, channels: Int,
+                         phase: TransposedConvolution.Phase, geometry g: WindowGeometry) {
+        for c in 0..<channels {
+            for a in 0..<phase.gridHeight {
+                let d = inputGradient + c * g.inputPlane + (phase.row + g.strideHeight * a) * g.inputWidth + phase.column
+                for b in 0..<phase.gridWidth { d[b * g.strideWidth] = 0 }
+            }
+        }
+    }
+
+    /// The columns VJP: `W_gᵀ · dY` into im2col columns, folded back onto `dX` with `col2im`.
+    private func backwardColumns(_ invocation: BackwardInvocation, geometry g: WindowGeometry) {
+        guard let dx = invocation.zeroedGradient(0) else { return }
+        let channels = invocation.inputShapes[0][0]
+        let groupInputs = channels / groups, groupOutputs = outputChannels / groups
+        let depth = groupInputs * g.kernelArea
+        let inputFrame = invocation.inputShapes[0].elementCount, outputFrame = invocation.outputShape.elementCount
+        let plane = g.outputPlane, outputWidth = g.outputWidth
+        let width = ColumnBlocking.targetWidth(depth: depth, override: gemmWidthOverride)
+        let plan = ColumnBlocking.Plan(items: invocation.rows, gridHeight: g.outputHeight, gridWidth: outputWidth, width: width)
+        // col2im of two bands of one row adds onto shared pixels: a work unit is all the blocks
+        // of one row (bands) or one block of whole rows (items), never part of a row.
+        let units = plan.bands ? invocation.rows : plan.count
+        let (threads, parts) = threading(team: invocation.team, blocks: units,
+                                         multiplyAdds: invocation.rows * plane * depth * groupOutputs)
+        weights.values.withUnsafeBufferPointer { w in
+            for group in 0..<groups {
+                func rowGradient(_ row: Int) -> UnsafeMutablePointer<Float> {
+                    invocation.outputGradient + row * outputFrame + group * groupOutputs * plane
+                }
+                func rowInputGradient(_ row: Int) -> UnsafeMutablePointer<Float> {
+                    dx + row * inputFrame + group * groupInputs * g.inputPlane
+                }
+                invocation.team.forEach(items: units * parts, threads: threads) { item, thread in
+                    // This item's input channels (each kH·kW rows of the columns).
+                    let part = item % parts, unit = item / parts
+                    let firstChannel = part * groupInputs / parts
+                    let channelCount = (part + 1) * groupInputs / parts - firstChannel
+                    guard channelCount > 0 else { return }
+                    let a = w.baseAddress! + group * groupOutputs * depth + firstChannel * g.kernelArea
+                    let rowsOfColumns = channelCount * g.kernelArea
+                    let scratch = invocation.scratch + thread * invocation.scratchStride
+                    let blocks = plan.bands ? (unit * plan.bandsPerItem)..<((unit + 1) * plan.bandsPerItem) : unit..<(unit + 1)
+                    for block in blocks { switch plan[block] {
+                    case let .band(row, rows):
+                        let count = rows.count * outputWidth
+                        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
+                                    Int32(rowsOfColumns), Int32(count), Int32(groupOutputs),
+                                    1, a, Int32(depth), rowGradient(row) + rows.lowerBound * outputWidth, Int32(plane),
+                                    0, scratch, Int32(count))
+                        Im2Col.fold(scratch, channels: channelCount, geometry: g, outputRows: rows,
+                                    addingInto: rowInputGradient(row) + firstChannel * g.inputPlane)
+                    case let .items(rows):
+                        let columnCount = rows.count * plane
+                        let columns = scratch, gathered = scratch + depth * columnCount
+                        for (slot, row) in rows.enumerated() {
+                            let dy = rowGradient(row)
+                            for m in 0..<groupOutputs {
+                                (gathered + m * columnCount + slot * plane).update(from: dy + m * plane, count: plane)
+                            }
+                        }
+                        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
+                                    Int32(rowsOfColumns), Int32(columnCount), Int32(groupOutputs),
+                                    1, a, Int32(depth), gathered, Int32(columnCount), 0, columns, Int32(columnCount))
+                        for (slot, row) in rows.enumerated() {
+                            Im2Col.fold(columns + slot * plane, channels: channelCount, geometry: g,
+                                        addingInto: rowInputGradient(row) + firstChannel * g.inputPlane, rowStride: columnCount)
+                        }
+                    } }
+                }
             }
         }
     }

@@ -17,31 +17,38 @@ extension ElementwiseActivation {
     }
 }
 
-/// `output[i] = f(input[i])` over the whole batch.
+/// `output[i] = f(input[i])` over the whole batch, spread over the team.
 @inline(__always)
 func elementwiseForward<A: ElementwiseActivation>(_ activation: A, _ invocation: ForwardInvocation) {
-    let count = invocation.batch * invocation.outputShape.elementCount
     let x = invocation.inputs[0]
     let y = invocation.output
-    for i in 0..<count { y[i] = activation.value(x[i]) }
+    invocation.team.forEachRange(invocation.batch * invocation.outputShape.elementCount) { range in
+        for i in range { y[i] = activation.value(x[i]) }
+    }
 }
 
-/// `dx = dy ⊙ f'(x)` for every cotangent row, each row using its own frame's `x` and `y`.
+/// `dx = dy ⊙ f'(x)` for every cotangent row, each row using its own frame's `x` and `y`;
+/// pieces of rows are spread over the team.
 @inline(__always)
 func elementwiseBackward<A: ElementwiseActivation>(_ activation: A, _ invocation: BackwardInvocation) {
     guard let dx = invocation.inputGradients[0] else { return }
     let count = invocation.outputShape.elementCount
     let accumulate = invocation.accumulate[0]
-    for row in 0..<invocation.rows {
+    // Rows in pieces of at most `grain` elements, spread over the team.
+    let grain = 1 << 14
+    let pieces = (count + grain - 1) / grain
+    let threads = invocation.rows * count >= 1 << 16 ? invocation.team.count : 1
+    invocation.team.forEach(items: invocation.rows * pieces, threads: threads) { item, _ in
+        let row = item / pieces, start = item % pieces * grain, end = min(count, start + grain)
         let frame = row / invocation.cotangentsPerFrame
         let x = invocation.inputs[0] + frame * count
         let y = invocation.output + frame * count
         let dy = invocation.outputGradient + row * count
         let dxRow = dx + row * count
         if accumulate {
-            for i in 0..<count { dxRow[i] += dy[i] * activation.derivative(input: x[i], output: y[i]) }
+            for i in start..<end { dxRow[i] += dy[i] * activation.derivative(input: x[i], output: y[i]) }
         } else {
-            for i in 0..<count { dxRow[i] = dy[i] * activation.derivative(input: x[i], output: y[i]) }
+            for i in start..<end { dxRow[i] = dy[i] * activation.derivative(input: x[i], output: y[i]) }
         }
     }
 }

@@ -24,32 +24,35 @@ public struct MaxPoolOperator: Operator {
         let shape = invocation.inputShapes[0]
         let g = try! window.geometry(inputHeight: shape[1], inputWidth: shape[2])
         let planes = invocation.batch * shape[0]
-        for plane in 0..<planes {
+        let threads = planes * g.outputPlane * g.kernelArea >= 1 << 17 ? invocation.team.count : 1
+        invocation.team.forEach(items: planes, threads: threads) { plane, _ in
             let x = invocation.inputs[0] + plane * g.inputPlane
             let y = invocation.output + plane * g.outputPlane
             let argmax = invocation.indices + plane * g.outputPlane
+            // Output row by output row, tap by tap: the inner loop runs along the output row
+            // (vectorisable); taps are visited in the same order as a per-window scan (kernel
+            // row, then column), so the first maximum still wins.
             for outputRow in 0..<g.outputHeight {
-                let top = outputRow * g.strideHeight - g.padTop
-                for outputColumn in 0..<g.outputWidth {
-                    let left = outputColumn * g.strideWidth - g.padLeft
-                    var best = -Float.infinity
-                    var bestIndex: Int32 = -1
-                    for i in 0..<g.kernelHeight {
-                        let inputRow = top + i * g.dilationHeight
-                        guard inputRow >= 0 && inputRow < g.inputHeight else { continue }
-                        for j in 0..<g.kernelWidth {
-                            let inputColumn = left + j * g.dilationWidth
-                            guard inputColumn >= 0 && inputColumn < g.inputWidth else { continue }
-                            let index = inputRow * g.inputWidth + inputColumn
-                            let value = x[index]
-                            if value > best || bestIndex < 0 {
-                                best = value
-                                bestIndex = Int32(index)
-                            }
+                let yRow = y + outputRow * g.outputWidth, argmaxRow = argmax + outputRow * g.outputWidth
+                for o in 0..<g.outputWidth {
+                    yRow[o] = -Float.infinity
+                    argmaxRow[o] = -1
+                }
+                for i in 0..<g.kernelHeight {
+                    let rowOffset = i * g.dilationHeight
+                    guard g.validOutputRows(offset: rowOffset).contains(outputRow) else { continue }
+                    let inputRow = (outputRow * g.strideHeight - g.padTop + rowOffset) * g.inputWidth
+                    for j in 0..<g.kernelWidth {
+                        let columnOffset = j * g.dilationWidth
+                        let start = inputRow - g.padLeft + columnOffset
+                        for o in g.validOutputColumns(offset: columnOffset) {
+                            let index = start + o * g.strideWidth
+                            let value = x[index], best = yRow[o], bestIndex = argmaxRow[o]
+                            let better = value > best || bestIndex < 0
+                            yRow[o] = better ? value : best
+                            argmaxRow[o] = better ? Int32(truncatingIfNeeded: index) : bestIndex
                         }
                     }
-                    y[outputRow * g.outputWidth + outputColumn] = best
-                    argmax[outputRow * g.outputWidth + outputColumn] = bestIndex
                 }
             }
         }
@@ -61,7 +64,8 @@ public struct MaxPoolOperator: Operator {
         let channels = shape[0]
         let inputPlane = shape[1] * shape[2]
         let outputPlane = invocation.outputShape[1] * invocation.outputShape[2]
-        for row in 0..<invocation.rows {
+        let threads = invocation.rows * channels * outputPlane >= 1 << 16 ? invocation.team.count : 1
+        invocation.team.forEach(items: invocation.rows, threads: threads) { row, _ in
             let frame = row / invocation.cotangentsPerFrame
             for channel in 0..<channels {
                 let argmax = invocation.indices + (frame * channels + channel) * outputPlane

@@ -24,10 +24,32 @@ public struct MultiplyOperator: Operator {
         let run = layout.extents[3], leftStep = layout.leftStrides[3], rightStep = layout.rightStrides[3]
         let outputCount = invocation.outputShape.elementCount
         let leftCount = invocation.inputShapes[0].elementCount
+        let sameShapes = invocation.inputShapes[0] == invocation.outputShape && rightShape == invocation.outputShape
         for input in 0..<dataInputCount {
+            if sameShapes, let dx = invocation.inputGradients[input] {
+                // No broadcasting (e.g. x·sigmoid(x)): one flat pass per row, written directly.
+                let accumulate = invocation.accumulate[input]
+                let threads = invocation.rows * outputCount >= 1 << 16 ? invocation.team.count : 1
+                invocation.team.forEach(items: invocation.rows, threads: threads) { row, _ in
+                    let frame = row / invocation.cotangentsPerFrame
+                    let dy = invocation.outputGradient + row * outputCount, dxRow = dx + row * outputCount
+                    let a = invocation.inputs[0] + frame * leftCount
+                    operand.withFrame(frame, inputs: invocation.inputs, count: outputCount) { b in
+                        let other = input == 0 ? b : UnsafePointer(a)
+                        if accumulate {
+                            for i in 0..<outputCount { dxRow[i] += dy[i] * other[i] }
+                        } else {
+                            for i in 0..<outputCount { dxRow[i] = dy[i] * other[i] }
+                        }
+                    }
+                }
+                continue
+            }
             guard let dx = invocation.zeroedGradient(input) else { continue }
             let count = invocation.inputShapes[input].elementCount
-            for row in 0..<invocation.rows {
+            // Rows are independent (each writes its own gradient row): spread them over the team.
+            let threads = invocation.rows * outputCount >= 1 << 16 ? invocation.team.count : 1
+            invocation.team.forEach(items: invocation.rows, threads: threads) { row, _ in
                 let frame = row / invocation.cotangentsPerFrame
                 let dy = invocation.outputGradient + row * outputCount
                 let dxRow = dx + row * count
@@ -35,7 +57,18 @@ public struct MultiplyOperator: Operator {
                 operand.withFrame(frame, inputs: invocation.inputs, count: rightShape.elementCount) { b in
                     layout.forEachRun { output, left, right in
                         if input == 0 {
-                            for i in 0..<run { dxRow[left + i * leftStep] += dy[output + i] * b[right + i * rightStep] }
+                            if rightStep == 0 {
+                                // b is constant along the run (a per-channel gate or scale).
+                                let scale = b[right]
+                                for i in 0..<run { dxRow[left + i * leftStep] += dy[output + i] * scale }
+                            } else {
+                                for i in 0..<run { dxRow[left + i * leftStep] += dy[output + i] * b[right + i * rightStep] }
+                            }
+                        } else if rightStep == 0 {
+                            // The run reduces onto one element of dB: sum in a register, store once.
+                            var sum: Float = 0
+                            for i in 0..<run { sum += dy[output + i] * a[left + i * leftStep] }
+                            dxRow[right] += sum
                         } else {
                             for i in 0..<run { dxRow[right + i * rightStep] += dy[output + i] * a[left + i * leftStep] }
                         }

@@ -47,10 +47,14 @@ public struct ForwardInvocation {
     public let outputShape: TensorShape
     /// Number of frames.
     public let batch: Int
-    /// Scratch memory of ``Operator/scratchCount(inputShapes:outputShape:)`` floats.
+    /// Scratch memory of ``Operator/scratchCount(inputShapes:outputShape:)`` floats for each
+    /// thread of `team`: thread `t`'s at `scratch + t·scratchStride`.
     public let scratch: UnsafeMutablePointer<Float>
+    public let scratchStride: Int
     /// `batch×outputShape` Int32 values when ``Operator/keepsIndices``.
     public let indices: UnsafeMutablePointer<Int32>
+    /// The threads the operator may spread its work over.
+    public let team: ThreadTeam
 
     /// Frame `frame` of data input `input`.
     @inline(__always)
@@ -76,9 +80,13 @@ public struct BackwardInvocation {
     public let accumulate: UnsafeBufferPointer<Bool>
     public let batch: Int
     public let cotangentsPerFrame: Int
+    /// Scratch for each thread of `team`, as in ``ForwardInvocation``.
     public let scratch: UnsafeMutablePointer<Float>
+    public let scratchStride: Int
     /// The indices the forward pass kept, `batch×outputShape`.
     public let indices: UnsafeMutablePointer<Int32>
+    /// The threads the operator may spread its work over.
+    public let team: ThreadTeam
 
     /// Number of output-gradient rows: `batch·cotangentsPerFrame`.
     @inline(__always) public var rows: Int { batch * cotangentsPerFrame }

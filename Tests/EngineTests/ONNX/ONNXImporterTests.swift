@@ -136,7 +136,10 @@ import Testing
         #expect(imported.inputDimensions == ["batch", "2", "3", "3"])
         #expect(imported.operatorCounts["Identity"] == 1)
         let model = try CompiledModel(imported.graph)
-        #expect(model.nodes.map(\.op.typeName) == ["Conv", "Relu", "GlobalAveragePool", "Flatten", "Gemm"])
+        #expect(imported.graph.nodes.map(\.op.typeName) == ["Conv", "Relu", "GlobalAveragePool", "Flatten", "Gemm"])
+        // Compiled, the ReLU becomes the convolution's epilogue.
+        #expect(model.nodes.map(\.op.typeName) == ["Conv", "GlobalAveragePool", "Flatten", "Gemm"])
+        #expect(model.fusedNodes.count == 1)
         #expect(model.classCount == 3)
     }
 

@@ -56,25 +56,79 @@ import Testing
         Case(name: "SAME_UPPER, stride 2", input: [1, 7, 6], weights: [2, 1, 3, 3], strides: (2, 2), padding: .sameUpper),
         Case(name: "7×7 stride 2 pad 3 (the paper's stem)", input: [1, 9, 9], weights: [2, 1, 7, 7], strides: (2, 2),
              padding: .symmetric(3)),
+        Case(name: "padding wider than the kernel reach", input: [2, 5, 4], weights: [3, 2, 3, 3], padding: .symmetric(3)),
+        Case(name: "stride 2 with dilation 2 (one tap class)", input: [2, 9, 8], weights: [3, 2, 3, 3], strides: (2, 2),
+             padding: .explicit(top: 2, left: 1, bottom: 0, right: 2), dilations: (2, 2)),
+        Case(name: "stride 3×2, 5×4 kernel, odd pads", input: [3, 11, 9], weights: [4, 3, 5, 4], strides: (3, 2),
+             padding: .explicit(top: 2, left: 1, bottom: 1, right: 3)),
+        Case(name: "groups 2, stride 2, many filters per channel", input: [2, 7, 7], weights: [10, 1, 3, 3], strides: (2, 2),
+             padding: .symmetric(1), groups: 2),
+        Case(name: "1×1 with padding", input: [3, 4, 5], weights: [2, 3, 1, 1], padding: .explicit(top: 1, left: 0, bottom: 0, right: 2)),
+        Case(name: "odd 13×17 map, 3×3 pad 1", input: [2, 13, 17], weights: [3, 2, 3, 3], padding: .symmetric(1)),
     ]
 
-    /// Every case three ways: all frames (and cotangent rows) in one GEMM, one at a time, and in
-    /// chunks of 4 (so 3 frames and 3 × 3 rows split unevenly).
-    @Test(arguments: cases, [nil, 1, 4])
-    func forwardAndVJPMatchReference(_ testCase: Case, framesPerGEMM: Int?) throws {
-        let weights = randomTensor(testCase.weights, seed: 11)
-        let bias = testCase.bias ? randomTensor([testCase.weights[0]], seed: 12).values : nil
-        var op = ConvolutionOperator(weights: weights, bias: bias, strides: testCase.strides, padding: testCase.padding,
-                                     dilations: testCase.dilations, groups: testCase.groups)
-        if let framesPerGEMM {
-            op.scratchBudget = 1
-            let outputShape = try op.outputShape(inputShapes: [testCase.input])
-            let perFrame = op.scratchCount(inputShapes: [testCase.input], outputShape: outputShape)
-            op.scratchBudget = max(perFrame, 1) * framesPerGEMM
+    /// Every case with the GEMMs cut three ways — as chosen (all frames and cotangent rows of a
+    /// small map in one GEMM), one output row per GEMM (`gemmWidth` 1), and 20 columns per GEMM
+    /// (small maps batched 2–3 frames or rows at a time, unevenly; large ones in bands of rows) —
+    /// and the VJP both ways (transposed per sub-pixel phase, and im2col columns + col2im).
+    @Test(arguments: cases, [nil, 1, 20])
+    func forwardAndVJPMatchReference(_ testCase: Case, gemmWidth: Int?) throws {
+        for method in [ConvolutionOperator.BackwardMethod.transposed, .columns] {
+            let weights = randomTensor(testCase.weights, seed: 11)
+            let bias = testCase.bias ? randomTensor([testCase.weights[0]], seed: 12).values : nil
+            var op = ConvolutionOperator(weights: weights, bias: bias, strides: testCase.strides, padding: testCase.padding,
+                                         dilations: testCase.dilations, groups: testCase.groups)
+            op.gemmWidthOverride = gemmWidth
+            op.backwardMethodOverride = method
+            try checkGraph(singleNodeGraph(op, inputShape: testCase.input), reference: { x in
+                Reference.convolution(x, testCase.input, op)
+            }, batch: 3)
         }
-        try checkGraph(singleNodeGraph(op, inputShape: testCase.input), reference: { x in
-            Reference.convolution(x, testCase.input, op)
-        }, batch: 3)
+    }
+
+    /// Spread over 3 threads (blocks taken in any order, or each block's GEMM rows split in
+    /// parts when there are fewer blocks than threads), every case gives what one thread gives.
+    @Test(arguments: cases, [nil, 1, 20])
+    func threadsGiveTheSingleThreadResult(_ testCase: Case, gemmWidth: Int?) throws {
+        for method in [ConvolutionOperator.BackwardMethod.transposed, .columns] {
+            var op = ConvolutionOperator(weights: randomTensor(testCase.weights, seed: 11),
+                                         bias: testCase.bias ? randomTensor([testCase.weights[0]], seed: 12).values : nil,
+                                         strides: testCase.strides, padding: testCase.padding,
+                                         dilations: testCase.dilations, groups: testCase.groups, activation: .relu)
+            op.gemmWidthOverride = gemmWidth
+            op.backwardMethodOverride = method
+            op.minimumParallelWork = 0
+            let model = try CompiledModel(singleNodeGraph(op, inputShape: testCase.input))
+            var random = SeededGenerator(seed: 5)
+            for batch in [1, 4] {
+                let input = random.uniform(count: batch * model.inputCount, in: -1...1)
+                let cotangents = random.uniform(count: batch * 3 * model.classCount, in: -1...1)
+                var results: [[Float]] = []
+                for threads in [1, 3] {
+                    let workspace = Workspace(model: model, maxBatch: batch, maxCotangents: 3, threads: threads)
+                    try workspace.forward(input, batch: batch)
+                    try cotangents.withUnsafeBufferPointer { try workspace.backward(.vectors($0, perFrame: 3)) }
+                    results.append(Array(workspace.outputs) + Array(workspace.inputGradient))
+                }
+                expectCloseRelativeToMax(results[1], results[0], tolerance: 1e-6, "\(method), batch \(batch)")
+            }
+        }
+    }
+
+    /// A fused ReLU: the output is `max(conv, 0)` and the VJP masks by it, both VJP methods.
+    @Test(arguments: [nil, 1, 20])
+    func fusedReLUMatchesReference(gemmWidth: Int?) throws {
+        for method in [ConvolutionOperator.BackwardMethod.transposed, .columns] {
+            for (input, weights, groups) in [([2, 7, 6], [4, 2, 3, 3], 1), ([3, 6, 5], [3, 1, 3, 3], 3)] as [(TensorShape, TensorShape, Int)] {
+                var op = ConvolutionOperator(weights: randomTensor(weights, seed: 21), bias: randomTensor([weights[0]], seed: 22).values,
+                                             strides: (2, 1), padding: .symmetric(1), groups: groups, activation: .relu)
+                op.gemmWidthOverride = gemmWidth
+                op.backwardMethodOverride = method
+                try checkGraph(singleNodeGraph(op, inputShape: input), reference: { x in
+                    Reference.convolution(x, input, op).map { max($0, 0) }
+                }, batch: 3)
+            }
+        }
     }
 
     @Test func sameUpperPutsTheOddPixelAtTheEnd() throws {

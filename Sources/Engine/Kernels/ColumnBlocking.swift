@@ -1,0 +1,80 @@
+/// How a convolution's GEMMs cut their N dimension (output positions of frames or cotangent rows).
+///
+/// Every item (a frame, or a cotangent row) has a grid of `gridHeight×gridWidth` output
+/// positions. A GEMM takes about `width` columns: when an item's grid is at least that wide, a
+/// band of its grid rows (written in place, no copies); otherwise several whole items side by
+/// side, split evenly over as few GEMMs as the width allows. Small grids thus still make wide
+/// GEMMs (frames and cotangents batched into N), and large ones keep their im2col columns small
+/// enough to stay in the L2 cache between being written and being multiplied.
+struct ColumnBlocking {
+    /// Floats of im2col columns one GEMM aims at (1 MiB: half a core's L2 on the target machine).
+    static let columnBudget = 1 << 18
+    /// Fewest columns a GEMM aims at; narrower products lose OpenBLAS efficiency.
+    static let minimumWidth = 256
+    static let maximumWidth = 4096
+
+    /// Target columns per GEMM for columns of `depth` rows (`override`, if given, for tests).
+    static func targetWidth(depth: Int, override: Int? = nil) -> Int {
+        if let override { return max(1, override) }
+        return min(maximumWidth, max(minimumWidth, columnBudget / max(depth, 1)))
+    }
+
+    /// The widest GEMM ``forEach(items:gridHeight:gridWidth:width:_:)`` makes, for scratch sizing.
+    static func maximumColumns(width: Int, gridWidth: Int) -> Int { max(2 * width, gridWidth) }
+
+    enum Block {
+        /// Grid rows `rows` of one item: the GEMM reads and writes the item's own planes.
+        case band(item: Int, rows: Range<Int>)
+        /// Whole items `items`, their columns side by side (`items.count·gridHeight·gridWidth`).
+        case items(Range<Int>)
+    }
+
+    /// The blocks covering `items` items of `gridHeight×gridWidth` positions, by index (so
+    /// threads can take them in any order).
+    struct Plan {
+        let gridHeight: Int
+        /// Band mode: grid rows per band and bands per item; items mode: items per block.
+        let rowsPerBand: Int, bandsPerItem: Int
+        let itemsPerBlock: Int
+        let items: Int
+        let count: Int
+        let bands: Bool
+
+        init(items: Int, gridHeight: Int, gridWidth: Int, width: Int) {
+            let plane = gridHeight * gridWidth
+            self.items = items
+            self.gridHeight = gridHeight
+            guard items > 0, plane > 0 else {
+                (rowsPerBand, bandsPerItem, itemsPerBlock, count, bands) = (1, 0, 1, 0, true)
+                return
+            }
+            if plane >= width || items == 1 {
+                rowsPerBand = max(1, width / max(gridWidth, 1))
+                bandsPerItem = (gridHeight + rowsPerBand - 1) / rowsPerBand
+                (itemsPerBlock, count, bands) = (1, items * bandsPerItem, true)
+            } else {
+                let blocks = (items * plane + width - 1) / width
+                itemsPerBlock = (items + blocks - 1) / blocks
+                (rowsPerBand, bandsPerItem) = (gridHeight, 1)
+                (count, bands) = ((items + itemsPerBlock - 1) / itemsPerBlock, false)
+            }
+        }
+
+        subscript(index: Int) -> Block {
+            if bands {
+                let item = index / bandsPerItem, band = index % bandsPerItem
+                let start = band * rowsPerBand
+                return .band(item: item, rows: start..<min(gridHeight, start + rowsPerBand))
+            }
+            let start = index * itemsPerBlock, end = min(items, start + itemsPerBlock)
+            return end - start == 1 ? .band(item: start, rows: 0..<gridHeight) : .items(start..<end)
+        }
+    }
+
+    /// Calls `body` for every block covering `items` items of `gridHeight×gridWidth` positions.
+    @inline(__always)
+    static func forEach(items: Int, gridHeight: Int, gridWidth: Int, width: Int, _ body: (Block) -> Void) {
+        let plan = Plan(items: items, gridHeight: gridHeight, gridWidth: gridWidth, width: width)
+        for index in 0..<plan.count { body(plan[index]) }
+    }
+}

@@ -1,0 +1,38 @@
+import Testing
+@testable import Engine
+
+/// `Relu` after `Conv` becomes the convolution's epilogue only when nothing else reads the
+/// pre-activation, and the fused graph computes the same values and VJPs.
+@Suite struct ActivationFusionTests {
+    @Test func fusesAReLUThatIsTheConvolutionsOnlyReader() throws {
+        let shape: TensorShape = [2, 6, 5]
+        let conv = ConvolutionOperator(weights: randomTensor([3, 2, 3, 3], seed: 31), bias: randomTensor([3], seed: 32).values,
+                                       padding: .symmetric(1))
+        var builder = GraphBuilder(name: "conv-relu", inputShape: shape)
+        let y = builder.add(conv, builder.input, name: "conv")
+        builder.add(ReLUOperator(), y, name: "relu")
+        let model = try CompiledModel(builder.build())
+        #expect(model.fusedNodes == ["relu → conv"])
+        #expect(model.nodes.count == 1)
+        #expect((model.nodes[0].op as? ConvolutionOperator)?.activation == .relu)
+        try checkGraph(builder.build(), reference: { x in Reference.convolution(x, shape, conv).map { max($0, 0) } }, batch: 3)
+    }
+
+    @Test func keepsTheReLUWhenThePreActivationIsReadElsewhere() throws {
+        let conv = ConvolutionOperator(weights: randomTensor([2, 2, 1, 1], seed: 2))
+        var builder = GraphBuilder(name: "shared", inputShape: [2, 3, 3])
+        let y = builder.add(conv, builder.input)
+        let z = builder.add(ReLUOperator(), y)
+        builder.add(AddOperator(), y, z)
+        let model = try CompiledModel(builder.build())
+        #expect(model.fusedNodes.isEmpty)
+        #expect(model.nodes.map(\.op.typeName) == ["Conv", "Relu", "Add"])
+    }
+
+    @Test func keepsAReLUAfterAnotherOperator() throws {
+        var builder = GraphBuilder(name: "pool-relu", inputShape: [2, 4, 4])
+        let y = builder.add(MaxPoolOperator(window: SpatialWindow(kernel: 2, stride: 2)), builder.input)
+        builder.add(ReLUOperator(), y)
+        #expect(try CompiledModel(builder.build()).fusedNodes.isEmpty)
+    }
+}
