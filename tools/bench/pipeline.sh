@@ -2,9 +2,11 @@
 # End-to-end pipeline benchmark: saliencyd send → serve → tap on loopback, against the engine
 # alone (saliencyd bench) for the same model, batch and threads, in one run.
 #
-#   tools/bench/pipeline.sh [MODEL] [COUNT] [BATCH] [WORKERS] [BLAS_THREADS] [INPUT...]
+#   tools/bench/pipeline.sh [MODEL] [COUNT] [BATCH] [WORKERS] [THREADS] [INPUT...]
 #
-# Defaults: the bundled model, 400 frames, batch 8, 1 worker, 2 OpenBLAS threads, the bundled
+# THREADS is each worker's engine thread team (`--worker-threads`; OpenBLAS one thread per call),
+# the same threading as `saliencyd bench --threads` (its default `--parallel engine`).
+# Defaults: the bundled model, 400 frames, batch 8, 1 worker, 2 threads, the bundled
 # samples (models/samples/samples.npy, replayed in a loop). The source is PULL with `block`
 # (lossless, so serve runs flat out); every frame gets all five maps (the whole Jacobian).
 # Prints one JSON object: the pipeline's frames/s and latency percentiles (tap's receipt minus
@@ -29,7 +31,7 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
 # shellcheck disable=SC2086
 "$BIN" serve --model "$MODEL" $EXTRA --source "name=bench,socket=pull,endpoint=tcp://127.0.0.1:*,queue_capacity=$((2 * BATCH))" \
-  --output tcp://127.0.0.1:* --workers "$WORKERS" --blas-threads "$BLAS" --max-batch "$BATCH" --status-interval 0 --metrics-address 127.0.0.1:0 \
+  --output tcp://127.0.0.1:* --workers "$WORKERS" --worker-threads "$BLAS" --blas-threads 1 --max-batch "$BATCH" --status-interval 0 --metrics-address 127.0.0.1:0 \
   --maps vanilla,positive,negative,active,inactive 2> "$work/serve.log" &
 serve=$!
 for _ in $(seq 1 600); do grep -q "ready:" "$work/serve.log" && break; sleep 0.1; done
@@ -53,7 +55,7 @@ import json, sys
 tap = json.load(open(sys.argv[1])); bench = json.load(open(sys.argv[2]))
 engine_fps = int(sys.argv[5]) * 1000.0 / bench["jacobian_ms"]
 out = {
-    "model": sys.argv[3], "batch": int(sys.argv[4]), "workers": int(sys.argv[5]), "blas_threads": int(sys.argv[6]),
+    "model": sys.argv[3], "batch": int(sys.argv[4]), "workers": int(sys.argv[5]), "threads": int(sys.argv[6]),
     "frames": tap["messages"], "pipeline_fps": tap["frames_per_second"],
     "latency_ms": tap["latency_ms"], "compute_ms_p50": tap["compute_ms_p50"], "queue_ms_p50": tap["queue_ms_p50"],
     "mean_batch": tap["mean_batch"], "engine_jacobian_ms": bench["jacobian_ms"], "engine_fps": engine_fps,

@@ -40,6 +40,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Output linger on close, ms (output.linger_ms).") var lingerMs: Int?
     // [workers]
     @Option(help: "Worker threads (workers.count; default: cores).") var workers: Int?
+    @Option(help: "Engine threads per worker (workers.threads).") var workerThreads: Int?
     @Option(help: "OpenBLAS threads (workers.blas_threads).") var blasThreads: Int?
     @Option(help: "Largest batch (workers.max_batch).") var maxBatch: Int?
     @Option(help: "How long a worker waits to fill a batch, ms (workers.max_batch_delay_ms).") var maxBatchDelayMs: Double?
@@ -87,6 +88,7 @@ struct ServeCommand: ParsableCommand {
         if let encoding { p.output.encoding = try ServeSettings.encoding(encoding, key: "--encoding") }
         if let lingerMs { p.output.lingerMilliseconds = lingerMs }
         if let workers { p.workers.count = workers }
+        if let workerThreads { p.workers.threads = workerThreads }
         if let blasThreads { p.workers.blasThreads = blasThreads }
         if let maxBatch { p.workers.maxBatch = maxBatch }
         if let maxBatchDelayMs { p.workers.maxBatchDelay = .milliseconds(maxBatchDelayMs) }

@@ -67,6 +67,7 @@ struct ServeSettings: Sendable {
         }
         if let workers = try root.table("workers") {
             if let value = try workers.int("count") { pipeline.workers.count = value }
+            if let value = try workers.int("threads") { pipeline.workers.threads = value }
             if let value = try workers.int("blas_threads") { pipeline.workers.blasThreads = value }
             if let value = try workers.int("max_batch") { pipeline.workers.maxBatch = value }
             if let value = try workers.double("max_batch_delay_ms") { pipeline.workers.maxBatchDelay = .milliseconds(value) }
@@ -205,6 +206,7 @@ struct ServeSettings: Sendable {
             guard value <= limit else { throw ConfigurationError(key: key, reason: "must be at most \(limit), got \(value)") }
         }
         try positive(p.workers.count, "workers.count", atMost: 256)
+        try positive(p.workers.threads, "workers.threads", atMost: 256)
         try positive(p.workers.blasThreads, "workers.blas_threads", atMost: 256)
         try positive(p.workers.maxBatch, "workers.max_batch", atMost: 1024)
         guard p.workers.maxBatchDelay >= .zero else { throw ConfigurationError(key: "workers.max_batch_delay_ms", reason: "must not be negative") }

@@ -20,8 +20,11 @@ public struct PipelineConfiguration: Sendable, Equatable {
 public struct WorkerConfiguration: Sendable, Equatable {
     /// Worker threads, each with its own engine workspace (default: the number of cores).
     public var count: Int
-    /// OpenBLAS threads (OpenBLAS has one pool for the process; default 1, so that workers, not
-    /// BLAS, use the cores).
+    /// Threads of each worker's own engine thread team (default 1): they share a batch's
+    /// convolution blocks, masks and pooling, as `saliencyd bench --threads` does.
+    public var threads: Int
+    /// OpenBLAS threads (OpenBLAS has one pool for the process; default 1, so that workers and
+    /// their thread teams, not BLAS, use the cores).
     public var blasThreads: Int
     /// The most frames one worker computes as one batch (default 8).
     public var maxBatch: Int
@@ -32,9 +35,10 @@ public struct WorkerConfiguration: Sendable, Equatable {
     /// Testing aid: after this many batches, one worker stops making progress (a wedged worker).
     public var wedgeAfterBatches: Int?
 
-    public init(count: Int = Self.coreCount, blasThreads: Int = 1, maxBatch: Int = 8, maxBatchDelay: Duration = .zero,
+    public init(count: Int = Self.coreCount, threads: Int = 1, blasThreads: Int = 1, maxBatch: Int = 8, maxBatchDelay: Duration = .zero,
                 artificialDelay: Duration = .zero, wedgeAfterBatches: Int? = nil) {
         self.count = count
+        self.threads = threads
         self.blasThreads = blasThreads
         self.maxBatch = maxBatch
         self.maxBatchDelay = maxBatchDelay

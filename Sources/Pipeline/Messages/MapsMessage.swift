@@ -25,7 +25,7 @@ public struct MapsMessage: Sendable {
         guard frames.count >= 2 else { throw Malformed(description: "\(frames.count) frame(s); a message has a topic and a header") }
         let topic = String(decoding: frames[0], as: UTF8.self)
         let data = Data(frames[1])
-        let schema = (try? JSONDecoder().decode([String: JSONValue].self, from: data))?["schema"]?.stringValue
+        let schema = (try? JSONDecoder().decode(SchemaField.self, from: data))?.schema
         switch schema {
         case ErrorEventHeader.schemaName:
             return .error(topic: topic, try JSONDecoder().decode(ErrorEventHeader.self, from: data))
@@ -43,6 +43,9 @@ public struct MapsMessage: Sendable {
             throw Malformed(description: "unknown schema \(schema ?? "(none)")")
         }
     }
+
+    /// Only the header's `schema`, to choose the type to decode (the other keys are skipped).
+    private struct SchemaField: Decodable { var schema: String? }
 
     static func decode(_ bytes: [UInt8], _ map: MapsHeader.Map) throws -> [Float] {
         let count = map.width * map.height

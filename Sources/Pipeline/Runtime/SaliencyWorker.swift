@@ -49,7 +49,7 @@ final class SaliencyWorker: @unchecked Sendable {
     func run() {
         let maxBatch = configuration.workers.maxBatch
         let workspace = Workspace(model: bundle.model, maxBatch: maxBatch,
-                                  maxCotangents: needsJacobian ? bundle.model.classCount : 1)
+                                  maxCotangents: needsJacobian ? bundle.model.classCount : 1, threads: configuration.workers.threads)
         var input = [Float](repeating: 0, count: maxBatch * bundle.model.inputCount)
         var batches = 0
         while true {
