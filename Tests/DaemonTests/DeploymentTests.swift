@@ -78,7 +78,7 @@ import Testing
         // A misspelt key in the template, verified through an instance.
         ("saliencyd@.service", "saliencyd@example.service", "ProtectSystem=strict", "ProtectSytem=strict", "Unknown key 'ProtectSytem'"),
         // A hardening value systemd does not know.
-        ("saliencyd@.service", "saliencyd@example.service", "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6",
+        ("saliencyd@.service", "saliencyd@example.service", "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK",
          "RestrictAddressFamilies=AF_UNIX AF_INTE", "Failed to parse address family, ignoring: AF_INTE"),
         // A reload command that does not exist.
         ("saliencyd.service", "saliencyd.service", "ExecReload=/bin/kill", "ExecReload=/bin/kil", "/bin/kil is not executable"),
@@ -123,7 +123,7 @@ import Testing
                 "Type": "notify", "NotifyAccess": "main", "ExecReload": "/bin/kill -HUP $MAINPID", "WatchdogSec": "30",
                 "Restart": "on-failure", "DynamicUser": "yes", "ConfigurationDirectory": "saliencyd",
                 "ProtectSystem": "strict", "ProtectHome": "yes", "PrivateTmp": "yes", "PrivateDevices": "yes",
-                "NoNewPrivileges": "yes", "RestrictAddressFamilies": "AF_UNIX AF_INET AF_INET6",
+                "NoNewPrivileges": "yes", "RestrictAddressFamilies": "AF_UNIX AF_INET AF_INET6 AF_NETLINK",
                 "MemoryDenyWriteExecute": "yes", "LockPersonality": "yes", "CapabilityBoundingSet": "",
             ]
             for (key, value) in required {
@@ -306,6 +306,12 @@ import Testing
         // ../share/saliencyd/models beside itself (DefaultModel), not in the source tree.
         #expect(first.output.contains("configuration OK: model fashion-mnist-cnn (\(stage.path)/usr/local/share/saliencyd/models/fashion-mnist-cnn.onnx)"),
                 "\(first.output)")
+        // The same found by name on PATH from another directory, as docs/deploy.md has an
+        // administrator type it (argv[0] is then just `saliencyd`).
+        let byName = try Tool.run(bash, ["-c", "cd / && PATH=\"$1/usr/local/bin:$PATH\" exec saliencyd serve --config \"$1/etc/saliencyd/saliencyd.toml\" --check-config",
+                                          "check", stage.path])
+        #expect(byName.status == 0 && byName.output.contains("(\(stage.path)/usr/local/share/saliencyd/models/fashion-mnist-cnn.onnx)"),
+                "\(byName.output)\(byName.errors)")
 
         let installedUnits = try Dictionary(uniqueKeysWithValues: Self.units.map {
             ($0, try String(contentsOf: stage.appendingPathComponent("etc/systemd/system/\($0)"), encoding: .utf8))

@@ -11,7 +11,14 @@ enum DefaultModel {
         if let directory = ProcessInfo.processInfo.environment["SALIENCYD_MODEL_DIR"] {
             result.append(URL(fileURLWithPath: directory).appendingPathComponent(fileName))
         }
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        // The running binary's own path: argv[0] is only the name typed (`saliencyd`) when it was
+        // found on PATH, which would look for the model relative to the current directory.
+        let executable: URL
+        if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            executable = URL(fileURLWithPath: path)
+        } else {
+            executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        }
         result.append(executable.deletingLastPathComponent().appendingPathComponent("../share/saliencyd/models/\(fileName)").standardizedFileURL)
         result.append(URL(fileURLWithPath: "/usr/share/saliencyd/models/\(fileName)"))
         // Sources/Daemon/Support/DefaultModel.swift → repository root.
