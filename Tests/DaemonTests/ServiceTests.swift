@@ -150,6 +150,9 @@ import Testing
         kill(serve.process.processIdentifier, SIGHUP)
         try send(10..<20)  // sent while the reload runs: held by ZeroMQ, then served
         #expect(serve.waitForErrors { $0.contains("reloaded: serving") }, "\(serve.errors)")
+        // "reloaded:" is logged inside the swap; READY=1 follows it.
+        let readyAgain = Date().addingTimeInterval(30)
+        while listener.times(of: "READY=1").count < 2 && Date() < readyAgain { Thread.sleep(forTimeInterval: 0.01) }
         #expect(listener.times(of: "RELOADING=1").count == 1 && listener.times(of: "READY=1").count == 2)
         try send(20..<30)
         // A broken configuration: logged with its key, the running one stays.

@@ -65,6 +65,7 @@ import Testing
         #expect(messages[3].header.original.format == "png")
         #expect(messages[4].header.original == .init(width: 64, height: 48, channels: 3, format: "jpeg"))
         #expect(messages[4].header.senderTopic == "camera/7")
+        harness.settle()
         let counters = harness.pipeline.statistics.snapshot().sources["hub"]!
         #expect(counters.received == 5 && counters.published == 5 && counters.inFlight == 0)
     }
