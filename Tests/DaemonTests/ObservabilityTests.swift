@@ -230,11 +230,7 @@ import Testing
         ("[logging]\nlevel = \"loud\"\n", "logging.level: 'loud' is not a log level"),
     ])
     func badObservabilitySettingsNameTheKey(toml: String, message: String) throws {
-        let folder = try ExplainCommandTests.temporaryFolder()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let file = folder.appendingPathComponent("bad.toml")
-        try toml.write(to: file, atomically: true, encoding: .utf8)
-        let run = try ExplainCommandTests.run(["serve", "--config", file.path])
+        let (run, _) = try ServeCommandTests.serve(configuration: toml)
         #expect(run.status != 0)
         #expect(run.errors.contains(message), "expected '\(message)' in: \(run.errors)")
         #expect(!run.errors.contains("ready:"))

@@ -3,6 +3,16 @@ import Testing
 
 /// `saliencyd serve`, `send` and `tap` as a user runs them: the built binaries, real sockets.
 @Suite(.serialized) struct ServeCommandTests {
+    /// Runs `serve --config` on `toml` written to a temporary file (removed afterwards); returns
+    /// the run and the file's path.
+    static func serve(configuration toml: String) throws -> (ExplainCommandTests.Run, path: String) {
+        let folder = try ExplainCommandTests.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("bad.toml")
+        try toml.write(to: file, atomically: true, encoding: .utf8)
+        return (try ExplainCommandTests.run(["serve", "--config", file.path]), file.path)
+    }
+
     /// Starts serve on wildcard ports; returns it with its resolved source and output endpoints.
     static func startServe(_ extra: [String] = []) throws -> (RunningProcess, source: String, output: String) {
         let serve = try RunningProcess(["serve", "--source", "name=hub,socket=rep,endpoint=tcp://127.0.0.1:*",
@@ -76,14 +86,10 @@ import Testing
         ("[workers\n", "not valid TOML"),
     ])
     func badConfigurationsNameTheKey(toml: String, message: String) throws {
-        let folder = try ExplainCommandTests.temporaryFolder()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let file = folder.appendingPathComponent("bad.toml")
-        try toml.write(to: file, atomically: true, encoding: .utf8)
-        let run = try ExplainCommandTests.run(["serve", "--config", file.path])
+        let (run, path) = try Self.serve(configuration: toml)
         #expect(run.status != 0)
         #expect(run.errors.contains(message), "expected '\(message)' in: \(run.errors)")
-        #expect(run.errors.contains(file.path))
+        #expect(run.errors.contains(path))
         #expect(!run.errors.contains("ready:"), "nothing may be bound with a bad configuration")
     }
 
