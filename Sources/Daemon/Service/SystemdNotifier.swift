@@ -1,4 +1,5 @@
 import Foundation
+import Pipeline
 
 /// systemd's notify protocol (sd_notify(3)) without libsystemd: newline-separated `KEY=VALUE`
 /// lines in one datagram to the AF_UNIX socket named by `$NOTIFY_SOCKET` — a path (`/run/…`) or
@@ -51,9 +52,5 @@ struct SystemdNotifier: Sendable {
     }
 
     /// `MONOTONIC_USEC=` for `RELOADING=1`: CLOCK_MONOTONIC in microseconds.
-    static var monotonicMicroseconds: UInt64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return UInt64(time.tv_sec) * 1_000_000 + UInt64(time.tv_nsec) / 1000
-    }
+    static var monotonicMicroseconds: UInt64 { monotonicNanoseconds() / 1000 }
 }

@@ -20,13 +20,8 @@ public enum ImageMessages {
         header["msg"] = msg
         header["dtype"] = .string("float32")
         header["shape"] = .array((channels == 1 ? [height, width] : [height, width, channels]).map { .integer(Int64($0)) })
-        var bytes = [UInt8](repeating: 0, count: values.count * 4)
-        bytes.withUnsafeMutableBytes { raw in
-            for (index, value) in values.enumerated() {
-                raw.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: index * 4, as: UInt32.self)
-            }
-        }
-        return [HeaderEncoding.encode(JSONValue.object(header)), bytes]
+        // Little-endian float32, as maps travel (the range only matters for u8).
+        return [HeaderEncoding.encode(JSONValue.object(header)), MapEncoding.f32.encode(values, minimum: 0, maximum: 0)]
     }
 
     /// `send_jpg`: `[{"msg"}, file bytes]` (JPEG, or PNG, which saliencyd also accepts).

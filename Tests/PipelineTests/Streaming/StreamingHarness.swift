@@ -55,7 +55,7 @@ final class StreamingHarness {
     /// Receives until `count` messages arrived or `timeout` passed.
     func collect(_ count: Int, timeout: Duration = .seconds(60)) throws -> [MapsMessage.Parsed] {
         var result: [MapsMessage.Parsed] = []
-        let deadline = Date().addingTimeInterval(timeout.timeIntervalForTests)
+        let deadline = Date().addingTimeInterval(timeout.timeInterval)
         while result.count < count && Date() < deadline {
             guard let frames = try subscriber.receive() else { continue }
             result.append(try MapsMessage.parse(frames))
@@ -65,7 +65,7 @@ final class StreamingHarness {
 
     /// Waits until the statistics say every received message is accounted for.
     func settle(timeout: Duration = .seconds(60)) {
-        let deadline = Date().addingTimeInterval(timeout.timeIntervalForTests)
+        let deadline = Date().addingTimeInterval(timeout.timeInterval)
         while Date() < deadline {
             let snapshot = pipeline.statistics.snapshot()
             if snapshot.sources.values.allSatisfy({ $0.inFlight == 0 }) { return }
@@ -85,10 +85,6 @@ final class StreamingHarness {
 extension MapsMessage.Parsed {
     var maps: MapsMessage? { if case let .maps(message) = self { message } else { nil } }
     var error: ErrorEventHeader? { if case let .error(_, event) = self { event } else { nil } }
-}
-
-extension Duration {
-    var timeIntervalForTests: TimeInterval { timeInterval }
 }
 
 /// Expects two maps to agree within `1e-5 · max|reference|` (batched GEMMs may sum in another order).
