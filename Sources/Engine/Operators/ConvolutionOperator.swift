@@ -13,7 +13,9 @@ import CBLAS
 /// several whole frames side by side when frames are small (then scattered). Bias and activation
 /// are applied to each block right after its GEMM, while it is in cache. A 1×1/stride-1
 /// convolution multiplies the input directly. Depthwise convolution (`groups = C`) runs direct
-/// vectorised loops (``DepthwiseConvolution``).
+/// vectorised loops (``DepthwiseConvolution``). A 3×3/stride-1 convolution with enough channels
+/// and pixels runs by Winograd's F(2×2, 3×3) instead (``WinogradConvolution``: 16 GEMMs of depth
+/// `C`, 4/9 of the multiply-adds), forward and VJP.
 ///
 /// VJP, for `N·K` cotangent rows: the fused activation masks `dY` in place, then either
 /// - **transposed** (the default unless `M/g > 2·C/g`): per sub-pixel phase
@@ -25,20 +27,20 @@ import CBLAS
 /// constants; there is no weight gradient.
 public struct ConvolutionOperator: Operator {
     public var weights: Tensor {
-        didSet { transposed = Self.transposedWeights(weights, groups: groups, window: window) }
+        didSet { rebuildDerivedWeights() }
     }
     public var bias: [Float]?
     public var window: SpatialWindow {
-        didSet { transposed = Self.transposedWeights(weights, groups: groups, window: window) }
+        didSet { rebuildDerivedWeights() }
     }
     public var groups: Int {
-        didSet { transposed = Self.transposedWeights(weights, groups: groups, window: window) }
+        didSet { rebuildDerivedWeights() }
     }
     /// Applied to every output element (see ``FusedActivation``).
     public var activation: FusedActivation = .none
 
-    /// The two ways the VJP can run (see the type's documentation).
-    public enum BackwardMethod: Sendable { case transposed, columns }
+    /// The ways the VJP can run (see the type's documentation).
+    public enum BackwardMethod: Sendable { case transposed, columns, winograd }
     /// Forces a VJP method (tests); `nil` chooses by the channel counts.
     public var backwardMethodOverride: BackwardMethod?
     /// Multiply-adds below which a call runs on one thread (default ``parallelThreshold``; tests
@@ -48,8 +50,20 @@ public struct ConvolutionOperator: Operator {
     /// lets ``ColumnBlocking`` choose.
     public var gemmWidthOverride: Int?
 
+    /// Channels (input and output) from which a 3×3/stride-1 convolution runs by Winograd's
+    /// F(2×2, 3×3) (``WinogradConvolution``), forward and VJP; below it the transforms cost more
+    /// than they save. Tests set 1 to run small cases through it, `Int.max` to turn it off.
+    public var winogradMinimumChannels = ConvolutionOperator.winogradThreshold
+    /// Pixels (of the input and of the output map) from which Winograd is used: on maps smaller
+    /// than 8×8 the 2×2 tiles overhang the map by too much (a 7×7 map is computed as 8×8) and the
+    /// GEMMs get too narrow. Tests set 1.
+    public var winogradMinimumPixels = 64
+
     /// The weights regrouped per sub-pixel phase for the transposed VJP (`nil` if not 4-D).
     private var transposed: TransposedConvolution?
+    /// The Winograd-transformed weights for the forward pass and the VJP (`nil` unless the
+    /// kernel is 3×3/stride 1/dilation 1 with one group).
+    private var winograd: (forward: WinogradConvolution, inputGradient: WinogradConvolution)?
 
     /// - Parameters:
     ///   - weights: `M×(C/groups)×kH×kW`.
@@ -67,7 +81,18 @@ public struct ConvolutionOperator: Operator {
                                     strideHeight: strides.0, strideWidth: strides.1,
                                     dilationHeight: dilations.0, dilationWidth: dilations.1,
                                     padding: padding)
-        self.transposed = Self.transposedWeights(weights, groups: groups, window: window)
+        rebuildDerivedWeights()
+    }
+
+    private mutating func rebuildDerivedWeights() {
+        transposed = Self.transposedWeights(weights, groups: groups, window: window)
+        let w = window
+        if weights.shape.rank == 4, weights.shape[2] == 3, weights.shape[3] == 3, groups == 1,
+           w.strideHeight == 1, w.strideWidth == 1, w.dilationHeight == 1, w.dilationWidth == 1 {
+            winograd = (WinogradConvolution(forward: weights), WinogradConvolution(inputGradientOf: weights))
+        } else {
+            winograd = nil
+        }
     }
 
     private static func transposedWeights(_ weights: Tensor, groups: Int, window: SpatialWindow) -> TransposedConvolution? {
@@ -104,10 +129,26 @@ public struct ConvolutionOperator: Operator {
     /// `true` for one filter group per input channel, which runs direct kernels.
     func isDepthwise(channels: Int) -> Bool { groups == channels && groups > 1 }
 
+    /// Channels below which Winograd is not used by default.
+    public static let winogradThreshold = 16
+
+    /// `true` when the convolution runs by Winograd's F(2×2, 3×3): a 3×3 kernel at stride 1,
+    /// dilation 1, one group, top and left padding at most 2 (the VJP pads by `2 − pad`), at
+    /// least ``winogradMinimumChannels`` input and output channels and
+    /// ``winogradMinimumPixels`` input and output pixels.
+    func usesWinograd(channels: Int, geometry g: WindowGeometry) -> Bool {
+        winograd != nil && g.padTop <= 2 && g.padLeft <= 2
+            && min(channels, outputChannels) >= winogradMinimumChannels
+            && min(g.inputPlane, g.outputPlane) >= winogradMinimumPixels
+    }
+
     /// The VJP method for an input of `channels` channels.
     func backwardMethod(channels: Int, geometry g: WindowGeometry) -> BackwardMethod {
         if g.isPointwise { return .transposed }
-        return backwardMethodOverride ?? (outputChannels / groups > 2 * (channels / groups) ? .columns : .transposed)
+        let winograd = usesWinograd(channels: channels, geometry: g)
+        if let backwardMethodOverride, backwardMethodOverride != .winograd || winograd { return backwardMethodOverride }
+        if winograd { return .winograd }
+        return outputChannels / groups > 2 * (channels / groups) ? .columns : .transposed
     }
 
     public func scratchCount(inputShapes: [TensorShape], outputShape: TensorShape) -> Int {
@@ -122,7 +163,18 @@ public struct ConvolutionOperator: Operator {
         }
         var result = need(depth: depth, gridWidth: g.outputWidth, productRows: groupOutputs,
                           table: forwardTableCount(g))
+        if usesWinograd(channels: channels, geometry: g) {
+            result = max(result, WinogradConvolution.scratchCount(
+                inputs: channels, outputs: outputChannels,
+                tileColumns: WinogradConvolution.tiles(outputHeight: g.outputHeight, outputWidth: g.outputWidth).columns,
+                override: gemmWidthOverride))
+        }
         switch backwardMethod(channels: channels, geometry: g) {
+        case .winograd:
+            result = max(result, WinogradConvolution.scratchCount(
+                inputs: outputChannels, outputs: channels,
+                tileColumns: WinogradConvolution.tiles(outputHeight: g.inputHeight, outputWidth: g.inputWidth).columns,
+                override: gemmWidthOverride))
         case .columns:
             result = max(result, need(depth: depth, gridWidth: g.outputWidth, productRows: groupOutputs, table: 0))
         case .transposed:
@@ -185,6 +237,19 @@ public struct ConvolutionOperator: Operator {
                         input: invocation.input(0, frame: frame), weights: w.baseAddress!, bias: bias, channels: first..<end,
                         multiplier: multiplier, geometry: g, activation: activation,
                         output: invocation.output + frame * outputFrame)
+                }
+                return
+            }
+            if usesWinograd(channels: channels, geometry: g), let winograd {
+                let threads = invocation.batch * plane * depth * outputChannels >= minimumParallelWork ? invocation.team.count : 1
+                withBias { bias in
+                    winograd.forward.run(
+                        items: invocation.batch,
+                        geometry: .init(inputHeight: g.inputHeight, inputWidth: g.inputWidth, outputHeight: g.outputHeight,
+                                        outputWidth: g.outputWidth, padTop: g.padTop, padLeft: g.padLeft),
+                        input: { UnsafePointer(invocation.input(0, frame: $0)) }, output: { invocation.output + $0 * outputFrame },
+                        accumulate: false, bias: bias, activation: activation, team: invocation.team, threads: threads,
+                        scratch: invocation.scratch, scratchStride: invocation.scratchStride, widthOverride: gemmWidthOverride)
                 }
                 return
             }
@@ -265,6 +330,12 @@ public struct ConvolutionOperator: Operator {
         }
     }
 
+    /// Calls `body` with the bias values (`nil` without bias).
+    private func withBias<R>(_ body: (UnsafePointer<Float>?) -> R) -> R {
+        guard let bias else { return body(nil) }
+        return bias.withUnsafeBufferPointer { body($0.baseAddress) }
+    }
+
     /// `destination[m][i] = activation(source[m][i] + bias[firstFilter + m])` for `count` filter
     /// rows of `length` values (in place when `source == destination`).
     @inline(__always)
@@ -308,7 +379,25 @@ public struct ConvolutionOperator: Operator {
         switch backwardMethod(channels: channels, geometry: g) {
         case .transposed: backwardTransposed(invocation, geometry: g)
         case .columns: backwardColumns(invocation, geometry: g)
+        case .winograd: backwardWinograd(invocation, geometry: g)
         }
+    }
+
+    /// The Winograd VJP: `dX` is the correlation of `dY` with the flipped, channel-transposed
+    /// kernel, padded by `2 − pad` (stride 1, so one pass writes every pixel of `dX`).
+    private func backwardWinograd(_ invocation: BackwardInvocation, geometry g: WindowGeometry) {
+        guard let dx = invocation.inputGradients[0], let winograd else { return }
+        let channels = invocation.inputShapes[0][0]
+        let inputFrame = invocation.inputShapes[0].elementCount, outputFrame = invocation.outputShape.elementCount
+        let multiplyAdds = invocation.rows * g.inputPlane * channels * outputChannels * g.kernelArea
+        winograd.inputGradient.run(
+            items: invocation.rows,
+            geometry: .init(inputHeight: g.outputHeight, inputWidth: g.outputWidth, outputHeight: g.inputHeight,
+                            outputWidth: g.inputWidth, padTop: 2 - g.padTop, padLeft: 2 - g.padLeft),
+            input: { UnsafePointer(invocation.outputGradient + $0 * outputFrame) }, output: { dx + $0 * inputFrame },
+            accumulate: invocation.accumulate[0], bias: nil, activation: .none, team: invocation.team,
+            threads: multiplyAdds >= minimumParallelWork ? invocation.team.count : 1,
+            scratch: invocation.scratch, scratchStride: invocation.scratchStride, widthOverride: gemmWidthOverride)
     }
 
     /// The transposed VJP: per group and sub-pixel phase, `W_T · gather(dY)` onto the phase's pixels.

@@ -1,0 +1,165 @@
+import Testing
+@testable import Engine
+
+/// Winograd's F(2×2, 3×3) (``WinogradConvolution``) against the reference convolution and against
+/// the engine's direct method, forced on small cases (`winogradMinimumChannels` and
+/// `winogradMinimumPixels` 1).
+@Suite struct WinogradConvolutionTests {
+    private func winogradOperator(weights: TensorShape, bias: Bool = true, padding: WindowPadding,
+                                  activation: FusedActivation = .none) -> ConvolutionOperator {
+        var op = ConvolutionOperator(weights: randomTensor(weights, seed: 31),
+                                     bias: bias ? randomTensor([weights[0]], seed: 32).values : nil,
+                                     padding: padding, activation: activation)
+        op.winogradMinimumChannels = 1
+        op.winogradMinimumPixels = 1
+        return op
+    }
+
+    /// The 3×3 box filter over 0…15 with one pixel of padding, by hand (as in
+    /// ``ConvolutionOperatorTests``), through the Winograd path.
+    @Test func boxFilterByHand() throws {
+        var op = ConvolutionOperator(weights: Tensor(shape: [1, 1, 3, 3], repeating: 1), padding: .symmetric(1))
+        op.winogradMinimumChannels = 1
+        op.winogradMinimumPixels = 1
+        let g = try op.window.geometry(inputHeight: 4, inputWidth: 4)
+        #expect(op.usesWinograd(channels: 1, geometry: g))
+        let workspace = Workspace(model: try CompiledModel(singleNodeGraph(op, inputShape: [1, 4, 4])))
+        try workspace.forward((0..<16).map(Float.init), batch: 1)
+        expectClose(workspace.outputs, [10, 18, 24, 18, 27, 45, 54, 39, 51, 81, 90, 63, 42, 66, 72, 50] as [Float])
+    }
+
+    /// Which convolutions take the Winograd path by default: ResNet's 3×3/1 layers do; strided,
+    /// grouped, dilated, 5×5, few-channel, 7×7-map and wide-padding ones do not.
+    @Test func choosesWinogradOnlyWhereItApplies() throws {
+        func uses(_ weights: TensorShape, input: TensorShape, strides: (Int, Int) = (1, 1), padding: WindowPadding = .symmetric(1),
+                  dilations: (Int, Int) = (1, 1), groups: Int = 1) throws -> Bool {
+            let op = ConvolutionOperator(weights: Tensor(shape: weights, repeating: 0.1), strides: strides, padding: padding,
+                                         dilations: dilations, groups: groups)
+            let g = try op.window.geometry(inputHeight: input[1], inputWidth: input[2])
+            let chosen = op.usesWinograd(channels: input[0], geometry: g)
+            #expect((op.backwardMethod(channels: input[0], geometry: g) == .winograd) == chosen)
+            return chosen
+        }
+        #expect(try uses([64, 64, 3, 3], input: [64, 56, 56]))
+        #expect(try uses([256, 256, 3, 3], input: [256, 14, 14]))
+        #expect(try !uses([512, 512, 3, 3], input: [512, 7, 7]))
+        #expect(try !uses([128, 64, 3, 3], input: [64, 56, 56], strides: (2, 2)))
+        #expect(try !uses([64, 8, 3, 3], input: [64, 56, 56], groups: 8))
+        #expect(try !uses([64, 64, 3, 3], input: [64, 56, 56], padding: .symmetric(2), dilations: (2, 2)))
+        #expect(try !uses([64, 64, 5, 5], input: [64, 56, 56], padding: .symmetric(2)))
+        #expect(try !uses([32, 1, 3, 3], input: [1, 28, 28]))
+        #expect(try !uses([64, 64, 3, 3], input: [64, 56, 56], padding: .symmetric(3)))
+    }
+
+    struct Case: CustomTestStringConvertible, Sendable {
+        var name: String
+        var input: TensorShape
+        var weights: TensorShape
+        var padding: WindowPadding
+        var bias = true
+        var testDescription: String { name }
+    }
+
+    static let cases: [Case] = [
+        Case(name: "pad 1, odd 5×7", input: [2, 5, 7], weights: [3, 2, 3, 3], padding: .symmetric(1)),
+        Case(name: "valid, even 6×8", input: [3, 6, 8], weights: [2, 3, 3, 3], padding: .valid, bias: false),
+        Case(name: "pad 2 (output larger than input)", input: [2, 4, 5], weights: [2, 2, 3, 3], padding: .symmetric(2)),
+        Case(name: "asymmetric pads", input: [2, 7, 6], weights: [3, 2, 3, 3],
+             padding: .explicit(top: 0, left: 2, bottom: 1, right: 0)),
+        Case(name: "1×1 output", input: [2, 3, 3], weights: [2, 2, 3, 3], padding: .valid),
+        // 41 columns: 21 tiles, through the 16-, 4- and 1-tile loops; 9 rows (odd).
+        Case(name: "wide 9×41, pad 1", input: [1, 9, 41], weights: [2, 1, 3, 3], padding: .symmetric(1)),
+        // 29 columns with pad 2: 16 tiles (one 16-tile vector, odd output width).
+        Case(name: "29 columns, pad 2, more filters than channels", input: [1, 6, 29], weights: [5, 1, 3, 3],
+             padding: .symmetric(2)),
+        // 24 output columns: 12 tiles (8 + 4).
+        Case(name: "24 columns, SAME_UPPER", input: [2, 5, 24], weights: [2, 2, 3, 3], padding: .sameUpper),
+    ]
+
+    /// Forward, VJP and finite differences against the reference, with the tiles cut as chosen,
+    /// one tile per GEMM block (`gemmWidth` 1) and 20 tiles per block (bands of tile rows, or
+    /// several frames and cotangent rows side by side).
+    @Test(arguments: cases, [nil, 1, 20])
+    func matchesReference(_ testCase: Case, gemmWidth: Int?) throws {
+        var op = winogradOperator(weights: testCase.weights, bias: testCase.bias, padding: testCase.padding)
+        op.gemmWidthOverride = gemmWidth
+        let g = try op.window.geometry(inputHeight: testCase.input[1], inputWidth: testCase.input[2])
+        #expect(op.usesWinograd(channels: testCase.input[0], geometry: g))
+        try checkGraph(singleNodeGraph(op, inputShape: testCase.input), reference: { x in
+            Reference.convolution(x, testCase.input, op)
+        }, batch: 3)
+    }
+
+    /// With a fused ReLU: the output is `max(conv, 0)` and the VJP masks by it.
+    @Test(arguments: [nil, 1, 20])
+    func fusedReLUMatchesReference(gemmWidth: Int?) throws {
+        let input: TensorShape = [3, 9, 11]
+        var op = winogradOperator(weights: [4, 3, 3, 3], padding: .symmetric(1), activation: .relu)
+        op.gemmWidthOverride = gemmWidth
+        try checkGraph(singleNodeGraph(op, inputShape: input), reference: { x in
+            Reference.convolution(x, input, op).map { max($0, 0) }
+        }, batch: 3)
+    }
+
+    /// Spread over 3 threads — whole blocks per thread when there are enough blocks, otherwise
+    /// each block's transforms and 16 GEMMs shared — every case gives what one thread gives.
+    @Test(arguments: cases, [nil, 1, 20])
+    func threadsGiveTheSingleThreadResult(_ testCase: Case, gemmWidth: Int?) throws {
+        var op = winogradOperator(weights: testCase.weights, bias: testCase.bias, padding: testCase.padding,
+                                  activation: .relu)
+        op.gemmWidthOverride = gemmWidth
+        op.minimumParallelWork = 0
+        let model = try CompiledModel(singleNodeGraph(op, inputShape: testCase.input))
+        var random = SeededGenerator(seed: 5)
+        for batch in [1, 4] {
+            let input = random.uniform(count: batch * model.inputCount, in: -1...1)
+            let cotangents = random.uniform(count: batch * 3 * model.classCount, in: -1...1)
+            var results: [[Float]] = []
+            for threads in [1, 3] {
+                let workspace = Workspace(model: model, maxBatch: batch, maxCotangents: 3, threads: threads)
+                try workspace.forward(input, batch: batch)
+                try cotangents.withUnsafeBufferPointer { try workspace.backward(.vectors($0, perFrame: 3)) }
+                results.append(Array(workspace.outputs) + Array(workspace.inputGradient))
+            }
+            expectCloseRelativeToMax(results[1], results[0], tolerance: 1e-6, "batch \(batch)")
+        }
+    }
+
+    /// A residual block (`x → conv → ReLU → conv → + x`, then pooled to 6 logits) whose input
+    /// gradient is accumulated from two branches: Winograd and the direct method agree on the
+    /// logits and on every input-gradient entry, at 32 channels (Winograd by default).
+    @Test func residualBlockMatchesTheDirectMethod() throws {
+        func graph(winograd: Bool) -> Graph {
+            var random = SeededGenerator(seed: 41)
+            func tensor(_ shape: TensorShape, _ scale: Float) -> Tensor {
+                Tensor(shape: shape, values: random.uniform(count: shape.elementCount, in: -scale...scale))
+            }
+            func convolution(_ activation: FusedActivation) -> ConvolutionOperator {
+                var op = ConvolutionOperator(weights: tensor([32, 32, 3, 3], 0.1), bias: tensor([32], 0.1).values,
+                                             padding: .symmetric(1), activation: activation)
+                if !winograd { op.winogradMinimumChannels = .max }
+                return op
+            }
+            var b = GraphBuilder(name: "residual", inputShape: [32, 12, 10])
+            let first = b.add(convolution(.relu), b.input)
+            let second = b.add(convolution(.none), first)
+            var x = b.add(AddOperator(), second, b.input)
+            x = b.add(ConvolutionOperator(weights: tensor([6, 32, 1, 1], 0.3), bias: nil), x)
+            x = b.add(SpatialMeanOperator(), x)
+            x = b.add(FlattenOperator(), x)
+            return b.build(output: x)
+        }
+        var random = SeededGenerator(seed: 42)
+        let input = random.uniform(count: 2 * 32 * 12 * 10, in: -1...1)
+        var results: [[Float]] = []
+        for winograd in [true, false] {
+            let workspace = Workspace(model: try CompiledModel(graph(winograd: winograd)), maxBatch: 2, maxCotangents: 6,
+                                      threads: 2)
+            try workspace.forward(input, batch: 2)
+            try workspace.backward(.allClasses)
+            results.append(Array(workspace.outputs) + Array(workspace.inputGradient))
+        }
+        #expect(results[0].count == 2 * 6 + 2 * 6 * 32 * 12 * 10)
+        expectCloseRelativeToMax(results[0], results[1], tolerance: 1e-5, "Winograd against direct")
+    }
+}
