@@ -13,9 +13,10 @@ public struct CompiledNode: Sendable {
 /// Immutable and shareable between workers; each worker makes its own workspace.
 ///
 /// Compilation checks the structure (duplicate names, dangling tensors, cycles), folds batch
-/// normalisation into convolutions, fuses ReLUs into the convolutions before them, drops nodes
-/// the output does not need, infers every tensor's frame shape and decides which tensor holds the logits: the output, or the input of a final
-/// softmax (saliency is taken on logits, as in the paper).
+/// normalisation into convolutions, fuses ReLUs into the convolutions before them and
+/// `Mul(x, Sigmoid(x))` into one Swish, drops nodes the output does not need, infers every
+/// tensor's frame shape and decides which tensor holds the logits: the output, or the input of a
+/// final softmax (saliency is taken on logits, as in the paper).
 public final class CompiledModel: Sendable {
     public let name: String
     /// The input's frame shape, `C×H×W`.
@@ -34,7 +35,8 @@ public final class CompiledModel: Sendable {
     public let classCount: Int
     /// Batch normalisations folded into convolutions, as `"bn → conv"`.
     public let foldedNodes: [String]
-    /// ReLUs fused into the convolution before them (``ActivationFusion``), as `"relu → conv"`.
+    /// ReLUs fused into the convolution before them (``ActivationFusion``), as `"relu → conv"`,
+    /// and sigmoid–multiply pairs made one Swish (``SwishFusion``), as `"sigmoid → mul"`.
     public let fusedNodes: [String]
     /// Indices into ``nodes`` of the nodes the backward pass visits, in visiting order (reverse
     /// execution order, only ancestors of the logits).
@@ -47,7 +49,8 @@ public final class CompiledModel: Sendable {
     public init(_ graph: Graph) throws(EngineError) {
         _ = try TopologicalOrder.sort(graph)
         let (normalizationFolded, foldedNames) = BatchNormalizationFolding.fold(graph)
-        let (folded, fusedNames) = ActivationFusion.fuse(normalizationFolded)
+        let (activationFused, fusedNames) = ActivationFusion.fuse(normalizationFolded)
+        let (folded, swishNames) = SwishFusion.fuse(activationFused)
         let order = try TopologicalOrder.sort(folded)
         guard folded.inputShape.isValid else {
             throw .invalidOutput(tensor: graph.inputName, reason: "input shape \(folded.inputShape) is not positive")
@@ -127,7 +130,7 @@ public final class CompiledModel: Sendable {
         self.outputTensor = output
         self.classCount = shapes[logits].elementCount
         self.foldedNodes = foldedNames
-        self.fusedNodes = fusedNames
+        self.fusedNodes = fusedNames + swishNames
         self.backwardOrder = backward
         self.auxiliaryInputCount = folded.auxiliaryInputs.count
         self.requiresGradient = dependsOnInput

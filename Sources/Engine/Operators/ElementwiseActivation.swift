@@ -9,9 +9,27 @@ public protocol ElementwiseActivation: Operator {
     func value(_ x: Float) -> Float
     /// `f'(x)`, given `x` and `y = f(x)`.
     func derivative(input x: Float, output y: Float) -> Float
+    /// `y[i] = f(x[i])` for `count` values (default: ``value(_:)`` one by one; operators whose
+    /// `f` the compiler cannot vectorise, e.g. through `expf`, write SIMD loops).
+    func values(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>)
+    /// `d[i] = f'(x[i])` given `y[i] = f(x[i])`, for `count` values (default:
+    /// ``derivative(input:output:)`` one by one).
+    func derivatives(input x: UnsafePointer<Float>, output y: UnsafePointer<Float>, count: Int,
+                     into d: UnsafeMutablePointer<Float>)
 }
 
 extension ElementwiseActivation {
+    @inline(__always)
+    public func values(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) {
+        for i in 0..<count { y[i] = value(x[i]) }
+    }
+
+    @inline(__always)
+    public func derivatives(input x: UnsafePointer<Float>, output y: UnsafePointer<Float>, count: Int,
+                            into d: UnsafeMutablePointer<Float>) {
+        for i in 0..<count { d[i] = derivative(input: x[i], output: y[i]) }
+    }
+
     public func outputShape(inputShapes: [TensorShape]) throws(OperatorError) -> TensorShape {
         inputShapes[0]
     }
@@ -23,32 +41,38 @@ func elementwiseForward<A: ElementwiseActivation>(_ activation: A, _ invocation:
     let x = invocation.inputs[0]
     let y = invocation.output
     invocation.team.forEachRange(invocation.batch * invocation.outputShape.elementCount) { range in
-        for i in range { y[i] = activation.value(x[i]) }
+        activation.values(x + range.lowerBound, count: range.count, into: y + range.lowerBound)
     }
 }
 
-/// `dx = dy ⊙ f'(x)` for every cotangent row, each row using its own frame's `x` and `y`;
-/// pieces of rows are spread over the team.
+/// `dx = dy ⊙ f'(x)` for every cotangent row, each row using its own frame's `x` and `y`.
+/// Frames are taken in pieces (spread over the team): `f'` is computed once per piece and
+/// applied to all `K` rows of that frame.
 @inline(__always)
 func elementwiseBackward<A: ElementwiseActivation>(_ activation: A, _ invocation: BackwardInvocation) {
     guard let dx = invocation.inputGradients[0] else { return }
     let count = invocation.outputShape.elementCount
     let accumulate = invocation.accumulate[0]
-    // Rows in pieces of at most `grain` elements, spread over the team.
-    let grain = 1 << 14
+    let perFrame = invocation.cotangentsPerFrame
+    let grain = 4096
     let pieces = (count + grain - 1) / grain
     let threads = invocation.rows * count >= 1 << 16 ? invocation.team.count : 1
-    invocation.team.forEach(items: invocation.rows * pieces, threads: threads) { item, _ in
-        let row = item / pieces, start = item % pieces * grain, end = min(count, start + grain)
-        let frame = row / invocation.cotangentsPerFrame
-        let x = invocation.inputs[0] + frame * count
-        let y = invocation.output + frame * count
-        let dy = invocation.outputGradient + row * count
-        let dxRow = dx + row * count
-        if accumulate {
-            for i in start..<end { dxRow[i] += dy[i] * activation.derivative(input: x[i], output: y[i]) }
-        } else {
-            for i in start..<end { dxRow[i] = dy[i] * activation.derivative(input: x[i], output: y[i]) }
+    invocation.team.forEach(items: invocation.batch * pieces, threads: threads) { item, _ in
+        let frame = item / pieces, start = item % pieces * grain, length = min(count, start + grain) - start
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: grain) { buffer in
+            let d = buffer.baseAddress!
+            activation.derivatives(input: invocation.inputs[0] + frame * count + start,
+                                   output: invocation.output + frame * count + start, count: length, into: d)
+            for k in 0..<perFrame {
+                let row = frame * perFrame + k
+                let dy = invocation.outputGradient + row * count + start
+                let dxRow = dx + row * count + start
+                if accumulate {
+                    for i in 0..<length { dxRow[i] += dy[i] * d[i] }
+                } else {
+                    for i in 0..<length { dxRow[i] = dy[i] * d[i] }
+                }
+            }
         }
     }
 }

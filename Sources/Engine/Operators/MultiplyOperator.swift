@@ -1,3 +1,5 @@
+import CBLAS
+
 /// Elementwise multiplication with broadcasting (ONNX `Mul`): squeeze-excitation gating
 /// (`N×C×H×W · N×C×1×1`), per-channel scales (`N×C×H×W · C×1×1`), scalars.
 ///
@@ -45,6 +47,10 @@ public struct MultiplyOperator: Operator {
                 }
                 continue
             }
+            if let gate = gateOperand(invocation, layout: layout, rightShape: rightShape) {
+                backwardGated(invocation, input: input, gate: gate, layout: layout, rightCount: rightShape.elementCount)
+                continue
+            }
             guard let dx = invocation.zeroedGradient(input) else { continue }
             let count = invocation.inputShapes[input].elementCount
             // Rows are independent (each writes its own gradient row): spread them over the team.
@@ -71,6 +77,54 @@ public struct MultiplyOperator: Operator {
                             dxRow[right] += sum
                         } else {
                             for i in 0..<run { dxRow[right + i * rightStep] += dy[output + i] * a[left + i * leftStep] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Which operand is a gate, if one is: the other operand is not broadcast and is contiguous
+    /// along the innermost runs, and the gate is constant along them (`N×C×H×W · N×C×1×1` in
+    /// either order, `C×1×1` scales, scalars).
+    private func gateOperand(_ invocation: BackwardInvocation, layout: BroadcastLayout, rightShape: TensorShape) -> Int? {
+        if invocation.inputShapes[0] == invocation.outputShape && layout.leftStrides[3] == 1 && layout.rightStrides[3] == 0 {
+            return 1
+        }
+        if dataInputCount == 2, rightShape == invocation.outputShape, layout.rightStrides[3] == 1, layout.leftStrides[3] == 0 {
+            return 0
+        }
+        return nil
+    }
+
+    /// The VJP with operand `gate` a gate, one run (values sharing one gate value `g`) at a
+    /// time: `dData_run = g · dY_run`, written (or added) in place without zeroing first, and
+    /// `dGate[g] += dY_run · Data_run` as one dot product.
+    private func backwardGated(_ invocation: BackwardInvocation, input: Int, gate: Int, layout: BroadcastLayout,
+                               rightCount: Int) {
+        let run = layout.extents[3]
+        let outputCount = invocation.outputShape.elementCount
+        let gateCount = gate == 0 ? invocation.inputShapes[0].elementCount : rightCount
+        let dx = input == gate ? invocation.zeroedGradient(input) : invocation.inputGradients[input]
+        guard let dx else { return }
+        let accumulate = input == gate || invocation.accumulate[input]
+        let threads = invocation.rows * outputCount >= 1 << 16 ? invocation.team.count : 1
+        invocation.team.forEach(items: invocation.rows, threads: threads) { row, _ in
+            let frame = row / invocation.cotangentsPerFrame
+            let dy = invocation.outputGradient + row * outputCount
+            let left = UnsafePointer(invocation.inputs[0] + frame * invocation.inputShapes[0].elementCount)
+            operand.withFrame(frame, inputs: invocation.inputs, count: rightCount) { right in
+                let (data, gateValues) = gate == 1 ? (left, right) : (right, left)
+                layout.forEachRun { output, leftOffset, rightOffset in
+                    let gateOffset = gate == 1 ? rightOffset : leftOffset
+                    if input == gate {
+                        dx[row * gateCount + gateOffset] += cblas_sdot(Int32(run), dy + output, 1, data + output, 1)
+                    } else {
+                        let target = dx + row * outputCount + output, source = dy + output, scale = gateValues[gateOffset]
+                        if accumulate {
+                            cblas_saxpy(Int32(run), scale, source, 1, target, 1)
+                        } else {
+                            for i in 0..<run { target[i] = source[i] * scale }
                         }
                     }
                 }

@@ -14,6 +14,17 @@ public struct SigmoidOperator: ElementwiseActivation {
     }
     @inline(__always) public func derivative(input x: Float, output y: Float) -> Float { y * (1 - y) }
 
+    /// Eight at a time through ``logisticSigmoid(_:)``.
+    public func values(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) {
+        var i = 0
+        while i + 8 <= count {
+            UnsafeMutableRawPointer(y + i).storeBytes(of: logisticSigmoid(UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)),
+                                                      as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count { y[i] = value(x[i]); i += 1 }
+    }
+
     public func forward(_ invocation: ForwardInvocation) { elementwiseForward(self, invocation) }
     public func backward(_ invocation: BackwardInvocation) { elementwiseBackward(self, invocation) }
 }
