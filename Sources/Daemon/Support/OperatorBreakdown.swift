@@ -50,7 +50,7 @@ struct OperatorBreakdown {
         guard let conv = node.op as? ConvolutionOperator else { return node.op.typeName }
         let w = conv.window
         let kind = conv.groups == 1 ? "Conv" : conv.groups == node.inputShapes[0][0] ? "Conv dw" : "Conv g\(conv.groups)"
-        return "\(kind) \(w.kernelHeight)×\(w.kernelWidth)/\(w.strideHeight)" + (conv.activation == .relu ? "+relu" : "")
+        return "\(kind) \(w.kernelHeight)×\(w.kernelWidth)/\(w.strideHeight)" + (conv.activation.label.map { "+" + $0 } ?? "")
     }
 
     /// The table `bench --profile` prints: every node, then totals per operator kind.

@@ -46,11 +46,14 @@ public final class CompiledModel: Sendable {
     /// Whether each tensor depends on the input, so that a gradient flows into it.
     public let requiresGradient: [Bool]
 
-    public init(_ graph: Graph) throws(EngineError) {
+    /// - Parameter fusingActivations: fuse ReLU and Clip into convolutions and sigmoid–multiply
+    ///   pairs into Swish (the default); `false` keeps every activation's own output tensor, for
+    ///   comparing node by node with another runtime.
+    public init(_ graph: Graph, fusingActivations: Bool = true) throws(EngineError) {
         _ = try TopologicalOrder.sort(graph)
         let (normalizationFolded, foldedNames) = BatchNormalizationFolding.fold(graph)
-        let (activationFused, fusedNames) = ActivationFusion.fuse(normalizationFolded)
-        let (folded, swishNames) = SwishFusion.fuse(activationFused)
+        let (activationFused, fusedNames) = fusingActivations ? ActivationFusion.fuse(normalizationFolded) : (normalizationFolded, [])
+        let (folded, swishNames) = fusingActivations ? SwishFusion.fuse(activationFused) : (activationFused, [])
         let order = try TopologicalOrder.sort(folded)
         guard folded.inputShape.isValid else {
             throw .invalidOutput(tensor: graph.inputName, reason: "input shape \(folded.inputShape) is not positive")

@@ -18,9 +18,7 @@ enum DepthwiseConvolution {
             for i in 0..<plane { y[i] = b }
             forwardChannel(input: input + (outputChannel / multiplier) * g.inputPlane,
                            weights: weights + outputChannel * g.kernelArea, geometry: g, output: y)
-            if activation != .none {
-                for i in 0..<plane { y[i] = activation.apply(y[i]) }
-            }
+            activation.apply(y, count: plane)
         }
     }
 

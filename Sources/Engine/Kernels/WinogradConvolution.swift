@@ -370,6 +370,13 @@ struct WinogradConvolution: Sendable {
                                 destination[2 * j + 1] = max(odd[j] + b, 0)
                             }
                             if width % 2 == 1 { destination[width - 1] = max(even[pairs] + b, 0) }
+                        case .clip:
+                            for j in 0..<pairs {
+                                destination[2 * j] = even[j] + b
+                                destination[2 * j + 1] = odd[j] + b
+                            }
+                            if width % 2 == 1 { destination[width - 1] = even[pairs] + b }
+                            activation.apply(destination, count: width)
                         }
                     }
                 }

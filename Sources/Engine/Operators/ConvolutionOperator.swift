@@ -36,7 +36,8 @@ public struct ConvolutionOperator: Operator {
     public var groups: Int {
         didSet { rebuildDerivedWeights() }
     }
-    /// Applied to every output element (see ``FusedActivation``).
+    /// Applied to every output element (see ``FusedActivation``): a `Relu` or `Clip` folded in
+    /// by ``ActivationFusion``.
     public var activation: FusedActivation = .none
 
     /// The ways the VJP can run (see the type's documentation).
@@ -347,6 +348,7 @@ public struct ConvolutionOperator: Operator {
             switch activation {
             case .none: for i in 0..<length { d[i] = s[i] + b }
             case .relu: for i in 0..<length { d[i] = max(s[i] + b, 0) }
+            case let .clip(minimum, maximum): for i in 0..<length { d[i] = min(max(s[i] + b, minimum), maximum) }
             }
         }
     }

@@ -35,4 +35,33 @@ import Testing
         builder.add(ReLUOperator(), y)
         #expect(try CompiledModel(builder.build()).fusedNodes.isEmpty)
     }
+
+    /// `Clip(−0.5, 0.75)` after a convolution (the bounds low enough that many outputs land on
+    /// each side): fused into the direct, the depthwise and the Winograd convolution, the output
+    /// is clamped and the VJP passes the gradient only strictly inside the interval.
+    @Test(arguments: ["direct", "depthwise", "winograd"])
+    func fusesAClip(kind: String) throws {
+        let shape: TensorShape = [2, 7, 9]
+        var conv = ConvolutionOperator(weights: randomTensor(kind == "depthwise" ? [2, 1, 3, 3] : [3, 2, 3, 3], seed: 33),
+                                       bias: randomTensor([kind == "depthwise" ? 2 : 3], seed: 34).values,
+                                       padding: .symmetric(1), groups: kind == "depthwise" ? 2 : 1)
+        if kind == "winograd" {
+            conv.winogradMinimumChannels = 1
+            conv.winogradMinimumPixels = 1
+        } else {
+            conv.winogradMinimumChannels = .max
+        }
+        var builder = GraphBuilder(name: "conv-clip", inputShape: shape)
+        let y = builder.add(conv, builder.input, name: "conv")
+        builder.add(ClipOperator(minimum: -0.5, maximum: 0.75), y, name: "clip")
+        let model = try CompiledModel(builder.build())
+        #expect(model.fusedNodes == ["clip → conv"])
+        #expect((model.nodes[0].op as? ConvolutionOperator)?.activation == .clip(minimum: -0.5, maximum: 0.75))
+        let (input, _) = try checkGraph(builder.build(), reference: { x in
+            Reference.convolution(x, shape, conv).map { min(max($0, -0.5), 0.75) }
+        }, batch: 3)
+        // Both bounds are reached: the mask matters on each side.
+        let outputs = Reference.convolution(input[0..<shape.elementCount].map(Double.init), shape, conv)
+        #expect(outputs.contains { $0 < -0.5 } && outputs.contains { $0 > 0.75 })
+    }
 }
