@@ -100,7 +100,8 @@ public final class CompiledModel: Sendable {
                 throw .invalidNode(node: node.name, operator: node.op.typeName, reason: "output shape \(outputShape) is empty")
             }
             tensorIndex[node.output] = names.count
-            nodes.append(CompiledNode(name: node.name, op: node.op, inputs: inputs, output: names.count,
+            nodes.append(CompiledNode(name: node.name, op: node.op.prepared(inputShapes: inputShapes), inputs: inputs,
+                                      output: names.count,
                                       inputShapes: inputShapes, outputShape: outputShape))
             names.append(node.output)
             shapes.append(outputShape)

@@ -62,8 +62,8 @@ public struct ConvolutionOperator: Operator {
 
     /// The weights regrouped per sub-pixel phase for the transposed VJP (`nil` if not 4-D).
     private var transposed: TransposedConvolution?
-    /// The Winograd-transformed weights for the forward pass and the VJP (`nil` unless the
-    /// kernel is 3×3/stride 1/dilation 1 with one group).
+    /// The Winograd-transformed weights for the forward pass and the VJP, set by
+    /// ``prepared(inputShapes:)`` when ``usesWinograd(channels:geometry:)`` holds for the shape.
     private var winograd: (forward: WinogradConvolution, inputGradient: WinogradConvolution)?
 
     /// - Parameters:
@@ -87,13 +87,19 @@ public struct ConvolutionOperator: Operator {
 
     private mutating func rebuildDerivedWeights() {
         transposed = Self.transposedWeights(weights, groups: groups, window: window)
-        let w = window
-        if weights.shape.rank == 4, weights.shape[2] == 3, weights.shape[3] == 3, groups == 1,
-           w.strideHeight == 1, w.strideWidth == 1, w.dilationHeight == 1, w.dilationWidth == 1 {
-            winograd = (WinogradConvolution(forward: weights), WinogradConvolution(inputGradientOf: weights))
-        } else {
-            winograd = nil
-        }
+        winograd = nil
+    }
+
+    /// With the Winograd-transformed weights when the convolution runs by Winograd on an input
+    /// of this shape (built here, not at init: they take 32/9 of the weights' memory, and only
+    /// the shape decides whether they are used).
+    public func prepared(inputShapes: [TensorShape]) -> any Operator {
+        guard let (channels, height, width) = inputShapes[0].channelsHeightWidth,
+              let g = try? window.geometry(inputHeight: height, inputWidth: width),
+              usesWinograd(channels: channels, geometry: g) else { return self }
+        var result = self
+        result.winograd = (WinogradConvolution(forward: weights), WinogradConvolution(inputGradientOf: weights))
+        return result
     }
 
     private static func transposedWeights(_ weights: Tensor, groups: Int, window: SpatialWindow) -> TransposedConvolution? {
@@ -130,6 +136,9 @@ public struct ConvolutionOperator: Operator {
     /// `true` for one filter group per input channel, which runs direct kernels.
     func isDepthwise(channels: Int) -> Bool { groups == channels && groups > 1 }
 
+    /// `true` once ``prepared(inputShapes:)`` built the Winograd weights.
+    var hasWinogradWeights: Bool { winograd != nil }
+
     /// Channels below which Winograd is not used by default.
     public static let winogradThreshold = 16
 
@@ -138,7 +147,9 @@ public struct ConvolutionOperator: Operator {
     /// least ``winogradMinimumChannels`` input and output channels and
     /// ``winogradMinimumPixels`` input and output pixels.
     func usesWinograd(channels: Int, geometry g: WindowGeometry) -> Bool {
-        winograd != nil && g.padTop <= 2 && g.padLeft <= 2
+        weights.shape.rank == 4 && g.kernelHeight == 3 && g.kernelWidth == 3 && groups == 1
+            && g.strideHeight == 1 && g.strideWidth == 1 && g.dilationHeight == 1 && g.dilationWidth == 1
+            && g.padTop <= 2 && g.padLeft <= 2
             && min(channels, outputChannels) >= winogradMinimumChannels
             && min(g.inputPlane, g.outputPlane) >= winogradMinimumPixels
     }
@@ -146,7 +157,7 @@ public struct ConvolutionOperator: Operator {
     /// The VJP method for an input of `channels` channels.
     func backwardMethod(channels: Int, geometry g: WindowGeometry) -> BackwardMethod {
         if g.isPointwise { return .transposed }
-        let winograd = usesWinograd(channels: channels, geometry: g)
+        let winograd = hasWinogradWeights && usesWinograd(channels: channels, geometry: g)
         if let backwardMethodOverride, backwardMethodOverride != .winograd || winograd { return backwardMethodOverride }
         if winograd { return .winograd }
         return outputChannels / groups > 2 * (channels / groups) ? .columns : .transposed

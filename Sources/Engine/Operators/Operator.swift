@@ -24,6 +24,11 @@ public protocol Operator: Sendable {
     /// Int32 state kept per output element from forward to backward (e.g. max-pool argmax).
     var keepsIndices: Bool { get }
 
+    /// The operator ready to run on inputs of these frame shapes, called once by
+    /// ``CompiledModel`` after shape inference (a convolution builds the transformed weights of
+    /// the algorithm it will use for that shape). Default: unchanged.
+    func prepared(inputShapes: [TensorShape]) -> any Operator
+
     /// Computes the output for `invocation.batch` frames.
     func forward(_ invocation: ForwardInvocation)
 
@@ -35,6 +40,7 @@ extension Operator {
     public var dataInputCount: Int { 1 }
     public var keepsIndices: Bool { false }
     public func scratchCount(inputShapes: [TensorShape], outputShape: TensorShape) -> Int { 0 }
+    public func prepared(inputShapes: [TensorShape]) -> any Operator { self }
 }
 
 /// Everything a forward call sees: pointers into the workspace, fixed at workspace creation.

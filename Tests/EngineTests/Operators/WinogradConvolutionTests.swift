@@ -29,7 +29,8 @@ import Testing
     }
 
     /// Which convolutions take the Winograd path by default: ResNet's 3×3/1 layers do; strided,
-    /// grouped, dilated, 5×5, few-channel, 7×7-map and wide-padding ones do not.
+    /// grouped, dilated, 5×5, few-channel, 7×7-map and wide-padding ones do not — and only the
+    /// former get transformed weights when prepared for their input shape.
     @Test func choosesWinogradOnlyWhereItApplies() throws {
         func uses(_ weights: TensorShape, input: TensorShape, strides: (Int, Int) = (1, 1), padding: WindowPadding = .symmetric(1),
                   dilations: (Int, Int) = (1, 1), groups: Int = 1) throws -> Bool {
@@ -37,7 +38,11 @@ import Testing
                                          dilations: dilations, groups: groups)
             let g = try op.window.geometry(inputHeight: input[1], inputWidth: input[2])
             let chosen = op.usesWinograd(channels: input[0], geometry: g)
-            #expect((op.backwardMethod(channels: input[0], geometry: g) == .winograd) == chosen)
+            // The transformed weights exist only where they are used, and the VJP follows.
+            let prepared = try #require(op.prepared(inputShapes: [input]) as? ConvolutionOperator)
+            #expect(prepared.hasWinogradWeights == chosen)
+            #expect(!op.hasWinogradWeights)
+            #expect((prepared.backwardMethod(channels: input[0], geometry: g) == .winograd) == chosen)
             return chosen
         }
         #expect(try uses([64, 64, 3, 3], input: [64, 56, 56]))
