@@ -158,8 +158,11 @@ import Testing
         let input = random.uniform(count: 2 * 32 * 12 * 10, in: -1...1)
         var results: [[Float]] = []
         for winograd in [true, false] {
-            let workspace = Workspace(model: try CompiledModel(graph(winograd: winograd)), maxBatch: 2, maxCotangents: 6,
-                                      threads: 2)
+            let model = try CompiledModel(graph(winograd: winograd))
+            // Compilation prepared the two 3×3 convolutions for Winograd, or (turned off) not.
+            let prepared = model.nodes.compactMap { ($0.op as? ConvolutionOperator)?.hasWinogradWeights }
+            #expect(prepared == [winograd, winograd, false])
+            let workspace = Workspace(model: model, maxBatch: 2, maxCotangents: 6, threads: 2)
             try workspace.forward(input, batch: 2)
             try workspace.backward(.allClasses)
             results.append(Array(workspace.outputs) + Array(workspace.inputGradient))
