@@ -142,10 +142,11 @@ public struct ConvolutionOperator: Operator {
     /// Channels below which Winograd is not used by default.
     public static let winogradThreshold = 16
 
-    /// `true` when the convolution runs by Winograd's F(2×2, 3×3): a 3×3 kernel at stride 1,
-    /// dilation 1, one group, top and left padding at most 2 (the VJP pads by `2 − pad`), at
-    /// least ``winogradMinimumChannels`` input and output channels and
-    /// ``winogradMinimumPixels`` input and output pixels.
+    /// `true` when the convolution is to run by Winograd's F(2×2, 3×3) on this geometry (it does
+    /// once ``prepared(inputShapes:)`` built the weights): a 3×3 kernel at stride 1, dilation 1,
+    /// one group, top and left padding at most 2 (the VJP pads by `2 − pad`), at least
+    /// ``winogradMinimumChannels`` input and output channels and ``winogradMinimumPixels``
+    /// input and output pixels.
     func usesWinograd(channels: Int, geometry g: WindowGeometry) -> Bool {
         weights.shape.rank == 4 && g.kernelHeight == 3 && g.kernelWidth == 3 && groups == 1
             && g.strideHeight == 1 && g.strideWidth == 1 && g.dilationHeight == 1 && g.dilationWidth == 1
