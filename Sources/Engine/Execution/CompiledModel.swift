@@ -60,8 +60,7 @@ public final class CompiledModel: Sendable {
         }
 
         // Keep only the nodes the output depends on.
-        var producer: [String: Int] = [:]
-        for (index, node) in folded.nodes.enumerated() { producer[node.output] = index }
+        let producer = folded.producerIndices
         guard folded.outputName == folded.inputName || producer[folded.outputName] != nil else {
             throw .invalidOutput(tensor: folded.outputName, reason: "no node produces it")
         }

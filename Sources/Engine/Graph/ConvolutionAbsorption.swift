@@ -7,19 +7,14 @@ enum ConvolutionAbsorption {
     /// that computes both, or `nil` to leave the node alone.
     static func rewrite(_ graph: Graph,
                         absorb: (GraphNode, ConvolutionOperator) -> ConvolutionOperator?) -> (graph: Graph, merged: [String]) {
-        var readers: [String: Int] = [:]
-        for node in graph.nodes {
-            for input in node.inputs { readers[input, default: 0] += 1 }
-        }
-        var producer: [String: Int] = [:]
-        for (index, node) in graph.nodes.enumerated() { producer[node.output] = index }
+        let readOnce = graph.tensorsReadOnce, producer = graph.producerIndices
 
         var nodes = graph.nodes
         var removed = Set<Int>()
         var merged: [String] = []
         for (index, node) in graph.nodes.enumerated() {
             guard let source = node.inputs.first, node.inputs.count == 1,
-                  readers[source] == 1, source != graph.outputName,
+                  readOnce.contains(source),
                   let convolutionIndex = producer[source], !removed.contains(convolutionIndex),
                   let convolution = nodes[convolutionIndex].op as? ConvolutionOperator,
                   let combined = absorb(node, convolution) else { continue }
@@ -29,7 +24,7 @@ enum ConvolutionAbsorption {
             merged.append("\(node.name) → \(nodes[convolutionIndex].name)")
         }
         var result = graph
-        result.nodes = nodes.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
-        return (result, merged)
+        result.nodes = nodes
+        return (result.removingNodes(removed), merged)
     }
 }

@@ -39,6 +39,30 @@ public struct Graph: Sendable {
 
     /// The names of every graph input, the differentiated one first.
     var inputNames: [String] { [inputName] + auxiliaryInputs.map(\.name) }
+
+    /// The index of the node that writes each tensor (for a structurally valid graph, one each).
+    var producerIndices: [String: Int] {
+        var producer: [String: Int] = [:]
+        for (index, node) in nodes.enumerated() { producer[node.output] = index }
+        return producer
+    }
+
+    /// The tensors a compile-time rewrite may consume: those read by exactly one node input and
+    /// not the graph's output.
+    var tensorsReadOnce: Set<String> {
+        var readers: [String: Int] = [:]
+        for node in nodes {
+            for input in node.inputs { readers[input, default: 0] += 1 }
+        }
+        return Set(readers.filter { $0.value == 1 && $0.key != outputName }.keys)
+    }
+
+    /// The graph without the nodes at `indices`.
+    func removingNodes(_ indices: Set<Int>) -> Graph {
+        var result = self
+        result.nodes = nodes.enumerated().filter { !indices.contains($0.offset) }.map(\.element)
+        return result
+    }
 }
 
 /// Builds a ``Graph`` in Swift, one node at a time; every `add` returns the new tensor's name.

@@ -4,19 +4,14 @@
 enum SwishFusion {
     /// The graph with every such pair replaced, and the fused pairs as `"sigmoid → mul"`.
     static func fuse(_ graph: Graph) -> (graph: Graph, fused: [String]) {
-        var readers: [String: Int] = [:]
-        for node in graph.nodes {
-            for input in node.inputs { readers[input, default: 0] += 1 }
-        }
-        var producer: [String: Int] = [:]
-        for (index, node) in graph.nodes.enumerated() { producer[node.output] = index }
+        let readOnce = graph.tensorsReadOnce, producer = graph.producerIndices
 
         var nodes = graph.nodes
         var removed = Set<Int>()
         var fused: [String] = []
         for (index, node) in graph.nodes.enumerated() where node.op is MultiplyOperator && node.inputs.count == 2 {
             for (gate, other) in [(node.inputs[1], node.inputs[0]), (node.inputs[0], node.inputs[1])] {
-                guard readers[gate] == 1, gate != graph.outputName, let sigmoidIndex = producer[gate],
+                guard readOnce.contains(gate), let sigmoidIndex = producer[gate],
                       !removed.contains(sigmoidIndex), graph.nodes[sigmoidIndex].op is SigmoidOperator,
                       graph.nodes[sigmoidIndex].inputs == [other] else { continue }
                 nodes[index].op = SwishOperator()
@@ -27,7 +22,7 @@ enum SwishFusion {
             }
         }
         var result = graph
-        result.nodes = nodes.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
-        return (result, fused)
+        result.nodes = nodes
+        return (result.removingNodes(removed), fused)
     }
 }
