@@ -98,20 +98,7 @@ import Testing
             op.gemmWidthOverride = gemmWidth
             op.backwardMethodOverride = method
             op.minimumParallelWork = 0
-            let model = try CompiledModel(singleNodeGraph(op, inputShape: testCase.input))
-            var random = SeededGenerator(seed: 5)
-            for batch in [1, 4] {
-                let input = random.uniform(count: batch * model.inputCount, in: -1...1)
-                let cotangents = random.uniform(count: batch * 3 * model.classCount, in: -1...1)
-                var results: [[Float]] = []
-                for threads in [1, 3] {
-                    let workspace = Workspace(model: model, maxBatch: batch, maxCotangents: 3, threads: threads)
-                    try workspace.forward(input, batch: batch)
-                    try cotangents.withUnsafeBufferPointer { try workspace.backward(.vectors($0, perFrame: 3)) }
-                    results.append(Array(workspace.outputs) + Array(workspace.inputGradient))
-                }
-                expectCloseRelativeToMax(results[1], results[0], tolerance: 1e-6, "\(method), batch \(batch)")
-            }
+            try expectThreadsMatchOneThread(CompiledModel(singleNodeGraph(op, inputShape: testCase.input)), "\(method), ")
         }
     }
 

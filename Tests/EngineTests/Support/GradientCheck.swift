@@ -74,3 +74,23 @@ func randomTensor(_ shape: TensorShape, seed: UInt64, range: ClosedRange<Float> 
     var random = SeededGenerator(seed: seed)
     return Tensor(shape: shape, values: random.uniform(count: shape.elementCount, in: range))
 }
+
+/// Runs `model` forward and backward (3 random cotangents per frame) on one thread and on 3, for
+/// batches of 1 and 4, and expects the same outputs and input gradients (to 1e-6 of the largest).
+func expectThreadsMatchOneThread(_ model: CompiledModel, _ comment: String = "",
+                                 sourceLocation: SourceLocation = #_sourceLocation) throws {
+    var random = SeededGenerator(seed: 5)
+    for batch in [1, 4] {
+        let input = random.uniform(count: batch * model.inputCount, in: -1...1)
+        let cotangents = random.uniform(count: batch * 3 * model.classCount, in: -1...1)
+        var results: [[Float]] = []
+        for threads in [1, 3] {
+            let workspace = Workspace(model: model, maxBatch: batch, maxCotangents: 3, threads: threads)
+            try workspace.forward(input, batch: batch)
+            try cotangents.withUnsafeBufferPointer { try workspace.backward(.vectors($0, perFrame: 3)) }
+            results.append(Array(workspace.outputs) + Array(workspace.inputGradient))
+        }
+        expectCloseRelativeToMax(results[1], results[0], tolerance: 1e-6, "\(comment)batch \(batch)",
+                                 sourceLocation: sourceLocation)
+    }
+}
