@@ -166,8 +166,9 @@ public struct ConvolutionOperator: Operator {
 
     public func scratchCount(inputShapes: [TensorShape], outputShape: TensorShape) -> Int {
         guard let (channels, height, width) = inputShapes[0].channelsHeightWidth,
-              let g = try? window.geometry(inputHeight: height, inputWidth: width),
-              !isDepthwise(channels: channels), let transposed else { return 0 }
+              let g = try? window.geometry(inputHeight: height, inputWidth: width) else { return 0 }
+        if isDepthwise(channels: channels) { return DepthwiseConvolution.scratchCount(g) }
+        guard let transposed else { return 0 }
         let groupInputs = channels / groups, groupOutputs = outputChannels / groups
         let depth = groupInputs * g.kernelArea
         func need(depth: Int, gridWidth: Int, productRows: Int, table: Int) -> Int {
@@ -243,12 +244,13 @@ public struct ConvolutionOperator: Operator {
                 let multiplier = groupOutputs
                 // Work items: frames × slices of input channels.
                 let slices = threads > 1 ? min(channels, 4 * threads) : 1
-                invocation.team.forEach(items: invocation.batch * slices, threads: threads) { item, _ in
+                invocation.team.forEach(items: invocation.batch * slices, threads: threads) { item, thread in
                     let frame = item / slices, slice = item % slices
                     let first = slice * channels / slices, end = (slice + 1) * channels / slices
                     DepthwiseConvolution.forward(
                         input: invocation.input(0, frame: frame), weights: w.baseAddress!, bias: bias, channels: first..<end,
                         multiplier: multiplier, geometry: g, activation: activation,
+                        scratch: invocation.scratch + thread * invocation.scratchStride,
                         output: invocation.output + frame * outputFrame)
                 }
                 return
@@ -374,18 +376,20 @@ public struct ConvolutionOperator: Operator {
                                 frame: invocation.outputShape.elementCount, batch: invocation.batch,
                                 cotangentsPerFrame: invocation.cotangentsPerFrame, team: invocation.team)
         if isDepthwise(channels: channels) {
-            guard let dx = invocation.zeroedGradient(0) else { return }
+            guard let dx = invocation.inputGradients[0] else { return }
+            let accumulate = invocation.accumulate[0]
             let outputFrame = invocation.outputShape.elementCount, inputFrame = invocation.inputShapes[0].elementCount
             let threads = invocation.rows * outputFrame * g.kernelArea >= minimumParallelWork / 4 ? invocation.team.count : 1
             let slices = threads > 1 ? min(channels, 4 * threads) : 1
             let multiplier = outputChannels / groups
             weights.values.withUnsafeBufferPointer { w in
-                invocation.team.forEach(items: invocation.rows * slices, threads: threads) { item, _ in
+                invocation.team.forEach(items: invocation.rows * slices, threads: threads) { item, thread in
                     let row = item / slices, slice = item % slices
                     DepthwiseConvolution.backward(
                         outputGradient: invocation.outputGradient + row * outputFrame, weights: w.baseAddress!,
                         channels: (slice * channels / slices)..<((slice + 1) * channels / slices), multiplier: multiplier,
-                        geometry: g, inputGradient: dx + row * inputFrame)
+                        geometry: g, scratch: invocation.scratch + thread * invocation.scratchStride,
+                        accumulate: accumulate, inputGradient: dx + row * inputFrame)
                 }
             }
             return

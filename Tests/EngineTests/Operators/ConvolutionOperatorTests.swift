@@ -65,6 +65,25 @@ import Testing
              padding: .symmetric(1), groups: 2),
         Case(name: "1×1 with padding", input: [3, 4, 5], weights: [2, 3, 1, 1], padding: .explicit(top: 1, left: 0, bottom: 0, right: 2)),
         Case(name: "odd 13×17 map, 3×3 pad 1", input: [2, 13, 17], weights: [3, 2, 3, 3], padding: .symmetric(1)),
+        // Depthwise row kernels: full and partial lane blocks, the flattened narrow-plane run,
+        // kernel-row passes (5-wide and other widths), paired phase copies, crops.
+        Case(name: "depthwise 3×3, 19 wide (full + partial blocks)", input: [2, 5, 19], weights: [2, 1, 3, 3],
+             padding: .symmetric(1), groups: 2),
+        Case(name: "depthwise 3×3 ×2, 7 wide (flattened)", input: [2, 6, 7], weights: [4, 1, 3, 3],
+             padding: .explicit(top: 0, left: 1, bottom: 2, right: 1), groups: 2),
+        Case(name: "depthwise 5×5, 21 wide", input: [2, 6, 21], weights: [2, 1, 5, 5], padding: .symmetric(2), groups: 2),
+        Case(name: "depthwise 2×4 kernel (kernel-row passes)", input: [2, 5, 11], weights: [2, 1, 2, 4],
+             padding: .explicit(top: 1, left: 2, bottom: 0, right: 1), groups: 2),
+        Case(name: "depthwise 3×3 stride 2, 37 wide (paired phases)", input: [2, 7, 37], weights: [2, 1, 3, 3],
+             strides: (2, 2), padding: .symmetric(1), groups: 2),
+        Case(name: "depthwise 5×5 stride 2, 40 wide, no left pad", input: [2, 7, 40], weights: [2, 1, 5, 5],
+             strides: (2, 2), padding: .explicit(top: 2, left: 0, bottom: 2, right: 3), groups: 2),
+        Case(name: "depthwise stride 2 rows only", input: [2, 7, 10], weights: [2, 1, 3, 3], strides: (2, 1),
+             padding: .symmetric(1), groups: 2),
+        Case(name: "depthwise padding beyond the kernel's reach", input: [2, 5, 6], weights: [2, 1, 3, 3],
+             padding: .explicit(top: 3, left: 0, bottom: 1, right: 3), groups: 2),
+        Case(name: "depthwise 3×3 dilation 2, 18 wide", input: [2, 7, 18], weights: [2, 1, 3, 3],
+             padding: .symmetric(2), dilations: (2, 2), groups: 2),
     ]
 
     /// Every case with the GEMMs cut three ways — as chosen (all frames and cotangent rows of a
@@ -103,6 +122,26 @@ import Testing
     }
 
     /// A fused ReLU: the output is `max(conv, 0)` and the VJP masks by it, both VJP methods.
+    /// Depthwise VJPs add onto a gradient another branch has already written: the input feeds
+    /// a stride-1 and a stride-2 depthwise convolution whose spatial means are summed.
+    @Test func depthwiseGradientsAccumulateAcrossBranches() throws {
+        let inputShape: TensorShape = [3, 9, 20]
+        let same = ConvolutionOperator(weights: randomTensor([3, 1, 3, 3], seed: 21), bias: [0.1, -0.2, 0.3],
+                                       padding: .symmetric(1), groups: 3)
+        let strided = ConvolutionOperator(weights: randomTensor([3, 1, 3, 3], seed: 22), bias: nil, strides: (2, 2),
+                                          padding: .symmetric(1), groups: 3)
+        var b = GraphBuilder(name: "two depthwise branches", inputShape: inputShape)
+        let left = b.add(SpatialMeanOperator(), b.add(same, b.input))
+        let right = b.add(SpatialMeanOperator(), b.add(strided, b.input))
+        let sum = b.add(FlattenOperator(), b.add(AddOperator(), left, right))
+        let stridedShape: TensorShape = [3, 5, 10]
+        try checkGraph(b.build(output: sum), reference: { x in
+            let a = Reference.spatialMean(Reference.convolution(x, inputShape, same), inputShape)
+            let c = Reference.spatialMean(Reference.convolution(x, inputShape, strided), stridedShape)
+            return zip(a, c).map { $0 + $1 }
+        })
+    }
+
     @Test(arguments: [nil, 1, 20])
     func fusedReLUMatchesReference(gemmWidth: Int?) throws {
         for method in [ConvolutionOperator.BackwardMethod.transposed, .columns] {
