@@ -28,12 +28,7 @@ enum DepthwiseConvolution {
 
     /// The padded input plane the forward correlation reads (also the padded `dX` the strided
     /// VJP scatters into): `strideWidth` phases, room for the last lane block's widest tap.
-    static func forwardPlane(_ g: WindowGeometry) -> PaddedPlane {
-        PaddedPlane(rows: (g.outputHeight - 1) * g.strideHeight + (g.kernelHeight - 1) * g.dilationHeight + 1,
-                    phases: g.strideWidth,
-                    phaseWidth: roundedUp(g.outputWidth) + (g.kernelWidth - 1) * g.dilationWidth / g.strideWidth,
-                    top: g.padTop, left: g.padLeft)
-    }
+    static func forwardPlane(_ g: WindowGeometry) -> PaddedPlane { PaddedPlane(window: g, lanes: lanes) }
 
     /// The padded `dY` plane the stride-1 VJP correlates with the flipped kernel: `dY` shifted
     /// by the kernel's reach minus the padding, so `dX(h, w) = Σ w_flipped · dY′(h + i, w + j)`.
@@ -258,9 +253,7 @@ enum DepthwiseConvolution {
             withUnsafeTemporaryAllocation(of: Float.self, capacity: g.kernelArea) { weights in
                 for i in 0..<g.kernelHeight {
                     for j in 0..<g.kernelWidth {
-                        let column = j * g.dilationWidth
-                        offsets[i * g.kernelWidth + j] = i * g.dilationHeight * layout.rowStride
-                            + (column % layout.phases) * layout.phaseWidth + column / layout.phases
+                        offsets[i * g.kernelWidth + j] = layout.offset(row: i * g.dilationHeight, column: j * g.dilationWidth)
                     }
                 }
                 body(Kernel(height: g.kernelHeight, width: g.kernelWidth,
@@ -270,89 +263,6 @@ enum DepthwiseConvolution {
     }
 
     private static func roundedUp(_ width: Int) -> Int { (width + lanes - 1) / lanes * lanes }
-}
-
-/// A zero-padded copy of one `height×width` plane with its rows split into column phases:
-/// padded element `(r, x)` is at `(r·phases + x mod phases)·phaseWidth + x / phases`, and source
-/// element `(h, w)` is padded element `(h + top, w + left)`. `top` and `left` may be negative
-/// (the source is then cropped).
-struct PaddedPlane {
-    var rows: Int, phases: Int, phaseWidth: Int, top: Int, left: Int
-
-    var rowStride: Int { phases * phaseWidth }
-    var count: Int { rows * rowStride }
-
-    /// Writes `source` (`height×width`) into `plane`, with zeros everywhere else.
-    func fill(_ plane: UnsafeMutablePointer<Float>, from source: UnsafePointer<Float>, height: Int, width: Int) {
-        for r in 0..<rows {
-            let row = plane + r * rowStride, h = r - top
-            guard h >= 0, h < height else {
-                row.update(repeating: 0, count: rowStride)
-                continue
-            }
-            let sourceRow = source + h * width
-            let paired = pairedColumns(width: width)
-            for q in 0..<phases {
-                let phase = row + q * phaseWidth
-                let columns = sourceColumns(phase: q, width: width)
-                phase.update(repeating: 0, count: columns.lowerBound)
-                if phases == 1 {
-                    phase.advanced(by: columns.lowerBound)
-                        .update(from: sourceRow + (columns.lowerBound - left), count: columns.count)
-                } else {
-                    for t in columns where !paired.contains(t) { phase[t] = sourceRow[t * phases + q - left] }
-                }
-                (phase + columns.upperBound).update(repeating: 0, count: phaseWidth - columns.upperBound)
-            }
-            // Two phases: sixteen source columns split into eight of each phase at a time.
-            for t in stride(from: paired.lowerBound, to: paired.upperBound, by: 8) {
-                let pair = UnsafeRawPointer(sourceRow + (2 * t - left)).loadUnaligned(as: SIMD16<Float>.self)
-                UnsafeMutableRawPointer(row + t).storeBytes(of: pair.evenHalf, as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(row + phaseWidth + t).storeBytes(of: pair.oddHalf, as: SIMD8<Float>.self)
-            }
-        }
-    }
-
-    /// For two phases, the phase columns `t` (a multiple of eight long) for which source columns
-    /// `2t − left ..< 2t − left + 16` all exist; empty otherwise.
-    private func pairedColumns(width: Int) -> Range<Int> {
-        guard phases == 2 else { return 0..<0 }
-        let first = max(0, (left + 1) / 2)
-        let end = min(phaseWidth, (width + left) / 2)
-        guard end > first else { return 0..<0 }
-        return first..<(first + (end - first) / 8 * 8)
-    }
-
-    /// The adjoint of ``fill(_:from:height:width:)``: adds the padded elements that are source
-    /// elements onto `destination` (`height×width`).
-    func fold(_ plane: UnsafePointer<Float>, onto destination: UnsafeMutablePointer<Float>, height: Int, width: Int) {
-        for h in 0..<height {
-            let r = h + top
-            guard r >= 0, r < rows else { continue }
-            let row = plane + r * rowStride, destinationRow = destination + h * width
-            let paired = pairedColumns(width: width)
-            for q in 0..<phases {
-                let phase = row + q * phaseWidth
-                for t in sourceColumns(phase: q, width: width) where !paired.contains(t) {
-                    destinationRow[t * phases + q - left] += phase[t]
-                }
-            }
-            for t in stride(from: paired.lowerBound, to: paired.upperBound, by: 8) {
-                let target = UnsafeMutableRawPointer(destinationRow + (2 * t - left))
-                var pair = SIMD16<Float>()
-                pair.evenHalf = UnsafeRawPointer(row + t).loadUnaligned(as: SIMD8<Float>.self)
-                pair.oddHalf = UnsafeRawPointer(row + phaseWidth + t).loadUnaligned(as: SIMD8<Float>.self)
-                target.storeBytes(of: target.loadUnaligned(as: SIMD16<Float>.self) + pair, as: SIMD16<Float>.self)
-            }
-        }
-    }
-
-    /// The phase columns `t` of phase `q` that hold a source column: `0 ≤ t·phases + q − left < width`.
-    func sourceColumns(phase q: Int, width: Int) -> Range<Int> {
-        func ceilingDivide(_ a: Int) -> Int { a <= 0 ? 0 : (a + phases - 1) / phases }
-        let first = min(ceilingDivide(left - q), phaseWidth)
-        return first..<max(first, min(ceilingDivide(width + left - q), phaseWidth))
-    }
 }
 
 @inline(__always)

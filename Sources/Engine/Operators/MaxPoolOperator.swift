@@ -20,42 +20,85 @@ public struct MaxPoolOperator: Operator {
         return [channels, g.outputHeight, g.outputWidth]
     }
 
+    public func scratchCount(inputShapes: [TensorShape], outputShape: TensorShape) -> Int {
+        guard let (_, height, width) = inputShapes[0].channelsHeightWidth,
+              let g = try? window.geometry(inputHeight: height, inputWidth: width) else { return 0 }
+        return PaddedPlane(window: g, lanes: Self.lanes).count
+    }
+
+    typealias Vector = SIMD8<Float>
+    static let lanes = Vector.scalarCount
+
+    /// Per plane: the input is copied into a −∞-padded, column-phase-split ``PaddedPlane``, then
+    /// eight outputs of a row at a time take the maximum over the taps in registers, keeping the
+    /// first tap (kernel row, then column) that attains it, as a per-window scan does. A window
+    /// whose values are all −∞ (or NaN) keeps its first real pixel, as the scan does.
     public func forward(_ invocation: ForwardInvocation) {
         let shape = invocation.inputShapes[0]
         let g = try! window.geometry(inputHeight: shape[1], inputWidth: shape[2])
         let planes = invocation.batch * shape[0]
         let threads = planes * g.outputPlane * g.kernelArea >= 1 << 17 ? invocation.team.count : 1
-        invocation.team.forEach(items: planes, threads: threads) { plane, _ in
-            let x = invocation.inputs[0] + plane * g.inputPlane
-            let y = invocation.output + plane * g.outputPlane
-            let argmax = invocation.indices + plane * g.outputPlane
-            // Output row by output row, tap by tap: the inner loop runs along the output row
-            // (vectorisable); taps are visited in the same order as a per-window scan (kernel
-            // row, then column), so the first maximum still wins.
-            for outputRow in 0..<g.outputHeight {
-                let yRow = y + outputRow * g.outputWidth, argmaxRow = argmax + outputRow * g.outputWidth
-                for o in 0..<g.outputWidth {
-                    yRow[o] = -Float.infinity
-                    argmaxRow[o] = -1
+        let layout = PaddedPlane(window: g, lanes: Self.lanes)
+        let taps = g.kernelArea
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * taps) { offsets in
+            // Each tap's place in the padded plane, and in the input plane, from the window's origin.
+            for i in 0..<g.kernelHeight {
+                for j in 0..<g.kernelWidth {
+                    let (row, column) = (i * g.dilationHeight, j * g.dilationWidth)
+                    offsets[i * g.kernelWidth + j] = layout.offset(row: row, column: column)
+                    offsets[taps + i * g.kernelWidth + j] = row * g.inputWidth + column
                 }
-                for i in 0..<g.kernelHeight {
-                    let rowOffset = i * g.dilationHeight
-                    guard g.validOutputRows(offset: rowOffset).contains(outputRow) else { continue }
-                    let inputRow = (outputRow * g.strideHeight - g.padTop + rowOffset) * g.inputWidth
-                    for j in 0..<g.kernelWidth {
-                        let columnOffset = j * g.dilationWidth
-                        let start = inputRow - g.padLeft + columnOffset
-                        for o in g.validOutputColumns(offset: columnOffset) {
-                            let index = start + o * g.strideWidth
-                            let value = x[index], best = yRow[o], bestIndex = argmaxRow[o]
-                            let better = value > best || bestIndex < 0
-                            yRow[o] = better ? value : best
-                            argmaxRow[o] = better ? Int32(truncatingIfNeeded: index) : bestIndex
+            }
+            let laneSteps = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7) &* Int32(g.strideWidth)
+            invocation.team.forEach(items: planes, threads: threads) { plane, thread in
+                let x = invocation.inputs[0] + plane * g.inputPlane
+                let y = invocation.output + plane * g.outputPlane
+                let argmax = invocation.indices + plane * g.outputPlane
+                let padded = invocation.scratch + thread * invocation.scratchStride
+                layout.fill(padded, from: x, height: g.inputHeight, width: g.inputWidth, padding: -.infinity)
+                for outputRow in 0..<g.outputHeight {
+                    let source = padded + outputRow * g.strideHeight * layout.rowStride
+                    let origin = (outputRow * g.strideHeight - g.padTop) * g.inputWidth - g.padLeft
+                    for column in stride(from: 0, to: g.outputWidth, by: Self.lanes) {
+                        var best = Vector(repeating: -.infinity), index = SIMD8<Int32>(repeating: -1)
+                        let windowOrigins = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: origin + column * g.strideWidth))
+                            &+ laneSteps
+                        for k in 0..<taps {
+                            let value = UnsafeRawPointer(source + offsets[k] + column).loadUnaligned(as: Vector.self)
+                            let better = value .> best
+                            best.replace(with: value, where: better)
+                            index.replace(with: windowOrigins &+ Int32(truncatingIfNeeded: offsets[taps + k]), where: better)
+                        }
+                        let count = min(Self.lanes, g.outputWidth - column)
+                        let o = outputRow * g.outputWidth + column
+                        for lane in 0..<count {
+                            if index[lane] < 0 {
+                                (y[o + lane], argmax[o + lane]) = scanWindow(x, geometry: g, row: outputRow, column: column + lane)
+                            } else {
+                                (y[o + lane], argmax[o + lane]) = (best[lane], index[lane])
+                            }
                         }
                     }
                 }
             }
         }
+    }
+
+    /// One window scanned tap by tap over its real pixels: the first maximum, or the first
+    /// pixel when none is greater than −∞. (`-∞, −1` for a window of padding only.)
+    private func scanWindow(_ x: UnsafePointer<Float>, geometry g: WindowGeometry, row: Int, column: Int) -> (Float, Int32) {
+        var best = -Float.infinity, bestIndex: Int32 = -1
+        for i in 0..<g.kernelHeight {
+            let h = row * g.strideHeight - g.padTop + i * g.dilationHeight
+            guard h >= 0, h < g.inputHeight else { continue }
+            for j in 0..<g.kernelWidth {
+                let w = column * g.strideWidth - g.padLeft + j * g.dilationWidth
+                guard w >= 0, w < g.inputWidth else { continue }
+                let index = h * g.inputWidth + w
+                if x[index] > best || bestIndex < 0 { (best, bestIndex) = (x[index], Int32(truncatingIfNeeded: index)) }
+            }
+        }
+        return (best, bestIndex)
     }
 
     public func backward(_ invocation: BackwardInvocation) {

@@ -39,6 +39,26 @@ import Testing
         #expect(values == [-1, -1, -1, -1])
     }
 
+    /// A window of −∞ only keeps its first real pixel (value and argmax), as a per-window scan
+    /// does; padding (also −∞ inside the kernel) never becomes the argmax.
+    /// (Inputs must be finite, so the −∞ come from an overflowing multiply before the pool.)
+    @Test func maxPoolWindowOfMinusInfinityKeepsItsFirstPixel() throws {
+        let huge = Float(1e30)
+        var b = GraphBuilder(name: "overflow then pool", inputShape: [1, 2, 2])
+        let overflowed = b.add(MultiplyOperator(operand: .constant(Tensor(shape: [1, 2, 2], values: [huge, 1, huge, huge]))),
+                               b.input)
+        let pooled = b.add(MaxPoolOperator(window: SpatialWindow(kernel: 2, stride: 2, padding: 1)), overflowed)
+        let flat = b.add(FlattenOperator(), pooled)
+        let model = try CompiledModel(b.build(output: flat))
+        let workspace = Workspace(model: model, maxBatch: 1, maxCotangents: 1)
+        try workspace.forward([-1e10, 3, -1e10, -1e10], batch: 1)
+        let minus = -Float.infinity
+        #expect(Array(workspace.outputs) == [minus, 3, minus, minus])
+        // Each window's one real pixel is its argmax: the cotangents come back to their pixels.
+        try [Float](arrayLiteral: 1, 2, 4, 8).withUnsafeBufferPointer { try workspace.backward(.vectors($0, perFrame: 1)) }
+        #expect(Array(workspace.inputGradient) == [huge, 2, 4 * huge, 8 * huge])
+    }
+
     @Test func averagePoolCountIncludePadByHand() throws {
         let ones = [Float](repeating: 1, count: 9)
         let window = SpatialWindow(kernel: 3, stride: 1, padding: 1)
@@ -85,6 +105,10 @@ import Testing
             padding: .explicit(top: 0, left: 1, bottom: 1, right: 0))),
         Case(name: "SAME_UPPER", input: [1, 5, 5], window: SpatialWindow(
             kernelHeight: 3, kernelWidth: 3, strideHeight: 2, strideWidth: 2, padding: .sameUpper)),
+        // Rows of more than one block of eight outputs, and paired phase copies at stride 2.
+        Case(name: "3×3 stride 2 pad 1, 37 wide (resnet's stem pool)", input: [2, 5, 37],
+             window: SpatialWindow(kernel: 3, stride: 2, padding: 1)),
+        Case(name: "stride 1, dilation 2, 21 wide", input: [1, 6, 21], window: SpatialWindow(kernel: 2, stride: 1, dilation: 2)),
     ]
 
     @Test(arguments: windows)
