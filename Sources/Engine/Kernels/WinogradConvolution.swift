@@ -24,7 +24,8 @@ import CBLAS
 /// input rows `2ty − padTop …+3` and columns `2tx − padLeft …+3` (zeros outside). Within a block
 /// of `P` tiles, `V` is `16×C×P` (`V[ξ][c][p]`) and `M` is `16×K×P`.
 struct WinogradConvolution: Sendable {
-    /// `U[ξ][k][c] = (G g_{k,c} Gᵀ)[ξ]`, `16×K×C`.
+    let variant: WinogradVariant
+    /// `U[ξ][k][c] = (G g_{k,c} Gᵀ)[ξ]`, `positions×K×C`.
     let weights: [Float]
     /// `C`: channels read.
     let inputs: Int
@@ -33,60 +34,51 @@ struct WinogradConvolution: Sendable {
 
     /// The transform of the 3×3 kernels `kernel(k, c, tap)` (taps row-major) for `K` outputs and
     /// `C` inputs. Computed in double precision, rounded once.
-    private init(outputs: Int, inputs: Int, kernel: (Int, Int, Int) -> Float) {
-        var u = [Float](repeating: 0, count: 16 * outputs * inputs)
+    private init(_ variant: WinogradVariant, outputs: Int, inputs: Int, kernel: (Int, Int, Int) -> Float) {
+        let n = variant.inputSize, positions = variant.positions
+        let transform = variant.kernelTransform
+        var u = [Float](repeating: 0, count: positions * outputs * inputs)
+        var gg = [Double](repeating: 0, count: 3 * n)
         for k in 0..<outputs {
             for c in 0..<inputs {
-                func g(_ tap: Int) -> Double { Double(kernel(k, c, tap)) }
-                // G g (4×3), row-major in gg.
-                var gg: (Double, Double, Double, Double, Double, Double, Double, Double, Double, Double, Double, Double)
-                    = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-                withUnsafeMutableBytes(of: &gg) { raw in
-                    let gg = raw.bindMemory(to: Double.self)
+                // G g (n×3), then (G g) Gᵀ (n×n).
+                for a in 0..<n {
                     for j in 0..<3 {
-                        let (g0, g1, g2) = (g(j), g(3 + j), g(6 + j))
-                        gg[j] = g0
-                        gg[3 + j] = (g0 + g1 + g2) / 2
-                        gg[6 + j] = (g0 - g1 + g2) / 2
-                        gg[9 + j] = g2
+                        var sum = 0.0
+                        for i in 0..<3 { sum += transform[3 * a + i] * Double(kernel(k, c, 3 * i + j)) }
+                        gg[3 * a + j] = sum
                     }
-                    // (G g) Gᵀ (4×4).
-                    for i in 0..<4 {
-                        let (r0, r1, r2) = (gg[3 * i], gg[3 * i + 1], gg[3 * i + 2])
-                        let row = (r0, (r0 + r1 + r2) / 2, (r0 - r1 + r2) / 2, r2)
-                        u[((4 * i) * outputs + k) * inputs + c] = Float(row.0)
-                        u[((4 * i + 1) * outputs + k) * inputs + c] = Float(row.1)
-                        u[((4 * i + 2) * outputs + k) * inputs + c] = Float(row.2)
-                        u[((4 * i + 3) * outputs + k) * inputs + c] = Float(row.3)
+                }
+                for a in 0..<n {
+                    for b in 0..<n {
+                        let value = gg[3 * a] * transform[3 * b] + gg[3 * a + 1] * transform[3 * b + 1]
+                            + gg[3 * a + 2] * transform[3 * b + 2]
+                        u[((n * a + b) * outputs + k) * inputs + c] = Float(value)
                     }
                 }
             }
         }
+        self.variant = variant
         weights = u
         self.inputs = inputs
         self.outputs = outputs
     }
 
     /// For the forward pass of a convolution with weights `K×C×3×3`.
-    init(forward weights: Tensor) {
+    init(forward weights: Tensor, variant: WinogradVariant) {
         let channels = weights.shape[1]
-        self.init(outputs: weights.shape[0], inputs: channels) { k, c, tap in
+        self.init(variant, outputs: weights.shape[0], inputs: channels) { k, c, tap in
             weights.values[(k * channels + c) * 9 + tap]
         }
     }
 
     /// For the VJP of a convolution with weights `K×C×3×3`: `C` outputs, `K` inputs, kernel
     /// `g'[c][k][i][j] = W[k][c][2−i][2−j]`.
-    init(inputGradientOf weights: Tensor) {
+    init(inputGradientOf weights: Tensor, variant: WinogradVariant) {
         let channels = weights.shape[1]
-        self.init(outputs: channels, inputs: weights.shape[0]) { c, k, tap in
+        self.init(variant, outputs: channels, inputs: weights.shape[0]) { c, k, tap in
             weights.values[(k * channels + c) * 9 + 8 - tap]
         }
-    }
-
-    /// Tiles covering an `Ho×Wo` output: `⌈Ho/2⌉ × ⌈Wo/2⌉`.
-    static func tiles(outputHeight: Int, outputWidth: Int) -> (rows: Int, columns: Int) {
-        ((outputHeight + 1) / 2, (outputWidth + 1) / 2)
     }
 
     /// Target tiles per block for `C` inputs and `K` outputs (`override` for tests): `V` and `M`
@@ -97,28 +89,38 @@ struct WinogradConvolution: Sendable {
         return min(1024, max(128, (1 << 14) / max(inputs + outputs, 1)))
     }
 
-    /// Floats of scratch one thread needs for maps whose output has `tileColumns` tile columns.
-    static func scratchCount(inputs: Int, outputs: Int, tileColumns: Int, override: Int? = nil) -> Int {
+    /// Floats of scratch one thread needs for an `Ho×Wo` output.
+    static func scratchCount(_ variant: WinogradVariant, inputs: Int, outputs: Int, outputHeight: Int, outputWidth: Int,
+                             override: Int? = nil) -> Int {
         let width = targetTiles(inputs: inputs, outputs: outputs, override: override)
-        return rowScratch(tileColumns: tileColumns)
-            + 16 * (inputs + outputs) * ColumnBlocking.maximumColumns(width: width, gridWidth: tileColumns)
+        let tileColumns = variant.tiles(outputHeight: outputHeight, outputWidth: outputWidth).columns
+        return rowScratch(variant, tileColumns: tileColumns, blockTiles: ColumnBlocking.maximumColumns(width: width, gridWidth: tileColumns))
+            + variant.positions * (inputs + outputs) * ColumnBlocking.maximumColumns(width: width, gridWidth: tileColumns)
     }
 
-    /// Floats for one tile row's rows: on the input side the 4 padded input rows and their
-    /// `Bᵀ` combinations, each split into even and odd columns (16 half rows of
+    /// Floats for one tile row's rows. F(2×2): on the input side the 4 padded input rows and
+    /// their `Bᵀ` combinations, each split into even and odd columns (16 half rows of
     /// ``halfRowLength(tileColumns:)``); on the output side 2 output rows, split the same way.
-    private static func rowScratch(tileColumns: Int) -> Int { 16 * halfRowLength(tileColumns: tileColumns) }
+    /// F(4×4): the 6 padded rows and their 6 `Bᵀ` combinations, each split into 4 column phases
+    /// (48 quarter rows of ``quarterRowLength(tileColumns:)``); on the output side the 16 pixels
+    /// of every tile of a block (`16×blockTiles`).
+    private static func rowScratch(_ variant: WinogradVariant, tileColumns: Int, blockTiles: Int) -> Int {
+        variant == .f2x2 ? 16 * halfRowLength(tileColumns: tileColumns)
+            : max(48 * quarterRowLength(tileColumns: tileColumns), 16 * blockTiles)
+    }
 
     /// The even (or odd) columns of a padded row, `tiles + 1`, rounded up to whole 16-float vectors.
     private static func halfRowLength(tileColumns: Int) -> Int { (tileColumns + 1 + 15) / 16 * 16 }
 
-    /// The geometry of one correlation.
+    /// The geometry of one correlation; ``run(items:geometry:input:output:accumulate:bias:activation:team:threads:scratch:scratchStride:widthOverride:)``
+    /// sets the tile size.
     struct Geometry {
         var inputHeight: Int, inputWidth: Int
         var outputHeight: Int, outputWidth: Int
         var padTop: Int, padLeft: Int
-        var tileRows: Int { (outputHeight + 1) / 2 }
-        var tileColumns: Int { (outputWidth + 1) / 2 }
+        var tileSize = 2
+        var tileRows: Int { (outputHeight + tileSize - 1) / tileSize }
+        var tileColumns: Int { (outputWidth + tileSize - 1) / tileSize }
     }
 
     /// Runs the correlation for `items` items.
@@ -128,15 +130,19 @@ struct WinogradConvolution: Sendable {
     ///   - output: item `i`'s `K` output planes.
     ///   - accumulate: add onto the output instead of writing it.
     ///   - bias, activation: applied to each written output (forward; not with `accumulate`).
-    ///   - scratch: `threads` slices of ``scratchCount(inputs:outputs:tileColumns:override:)``
+    ///   - scratch: `threads` slices of ``scratchCount(_:inputs:outputs:outputHeight:outputWidth:override:)``
     ///     floats, `scratchStride` apart.
     func run(items: Int, geometry g: Geometry, input: (Int) -> UnsafePointer<Float>,
              output: (Int) -> UnsafeMutablePointer<Float>, accumulate: Bool, bias: UnsafePointer<Float>?,
              activation: FusedActivation, team: ThreadTeam, threads: Int, scratch: UnsafeMutablePointer<Float>,
              scratchStride: Int, widthOverride: Int?) {
+        var g = g
+        g.tileSize = variant.outputSize
+        let positions = variant.positions
         let width = Self.targetTiles(inputs: inputs, outputs: outputs, override: widthOverride)
         let plan = ColumnBlocking.Plan(items: items, gridHeight: g.tileRows, gridWidth: g.tileColumns, width: width)
-        let rowScratch = Self.rowScratch(tileColumns: g.tileColumns)
+        let rowScratch = Self.rowScratch(variant, tileColumns: g.tileColumns,
+                                         blockTiles: ColumnBlocking.maximumColumns(width: width, gridWidth: g.tileColumns))
         weights.withUnsafeBufferPointer { u in
             let u = u.baseAddress!
             /// The block's segments: (item, tile rows, first tile column of the block).
@@ -160,12 +166,12 @@ struct WinogradConvolution: Sendable {
                 team.forEach(items: plan.count, threads: threads) { index, thread in
                     let slice = scratch + thread * scratchStride
                     let block = plan[index], count = tileCount(block)
-                    let v = slice + rowScratch, m = v + 16 * inputs * count
+                    let v = slice + rowScratch, m = v + positions * inputs * count
                     segments(block) { item, rows, first in
                         transformInput(input(item), channels: 0..<inputs, geometry: g, tileRows: rows, firstTile: first,
                                        tiles: count, into: v, rows: slice)
                     }
-                    multiply(u, v, m, positions: 0..<16, tiles: count)
+                    multiply(u, v, m, positions: 0..<positions, tiles: count)
                     segments(block) { item, rows, first in
                         transformOutput(m, channels: 0..<outputs, geometry: g, tileRows: rows, firstTile: first,
                                         tiles: count, into: output(item), accumulate: accumulate, bias: bias,
@@ -177,7 +183,7 @@ struct WinogradConvolution: Sendable {
                 let v = scratch + rowScratch
                 for index in 0..<plan.count {
                     let block = plan[index], count = tileCount(block)
-                    let m = v + 16 * inputs * count
+                    let m = v + positions * inputs * count
                     let inputSlices = min(inputs, 4 * threads), outputSlices = min(outputs, 4 * threads)
                     team.forEach(items: inputSlices, threads: threads) { slice, thread in
                         let channels = (slice * inputs / inputSlices)..<((slice + 1) * inputs / inputSlices)
@@ -186,7 +192,7 @@ struct WinogradConvolution: Sendable {
                                            tiles: count, into: v, rows: scratch + thread * scratchStride)
                         }
                     }
-                    team.forEach(items: 16, threads: threads) { position, _ in
+                    team.forEach(items: positions, threads: threads) { position, _ in
                         multiply(u, v, m, positions: position..<(position + 1), tiles: count)
                     }
                     team.forEach(items: outputSlices, threads: threads) { slice, thread in
@@ -217,6 +223,31 @@ struct WinogradConvolution: Sendable {
     /// item and channels `channels`. Per channel and tile row: the 4 input rows, zero-padded, are
     /// combined by `Bᵀ` along whole rows, then `B` is applied along columns, 2 pixels per tile.
     private func transformInput(_ x: UnsafePointer<Float>, channels: Range<Int>, geometry g: Geometry,
+                                tileRows: Range<Int>, firstTile: Int, tiles: Int, into v: UnsafeMutablePointer<Float>,
+                                rows: UnsafeMutablePointer<Float>) {
+        switch variant {
+        case .f2x2: transformInputF2(x, channels: channels, geometry: g, tileRows: tileRows, firstTile: firstTile,
+                                     tiles: tiles, into: v, rows: rows)
+        case .f4x4: transformInputF4(x, channels: channels, geometry: g, tileRows: tileRows, firstTile: firstTile,
+                                     tiles: tiles, into: v, rows: rows)
+        }
+    }
+
+    private func transformOutput(_ m: UnsafePointer<Float>, channels: Range<Int>, geometry g: Geometry,
+                                 tileRows: Range<Int>, firstTile: Int, tiles: Int, into y: UnsafeMutablePointer<Float>,
+                                 accumulate: Bool, bias: UnsafePointer<Float>?, activation: FusedActivation,
+                                 rows: UnsafeMutablePointer<Float>) {
+        switch variant {
+        case .f2x2: transformOutputF2(m, channels: channels, geometry: g, tileRows: tileRows, firstTile: firstTile,
+                                      tiles: tiles, into: y, accumulate: accumulate, bias: bias, activation: activation,
+                                      rows: rows)
+        case .f4x4: transformOutputF4(m, channels: channels, geometry: g, tileRows: tileRows, firstTile: firstTile,
+                                      tiles: tiles, into: y, accumulate: accumulate, bias: bias, activation: activation,
+                                      rows: rows)
+        }
+    }
+
+    private func transformInputF2(_ x: UnsafePointer<Float>, channels: Range<Int>, geometry g: Geometry,
                                 tileRows: Range<Int>, firstTile: Int, tiles: Int, into v: UnsafeMutablePointer<Float>,
                                 rows: UnsafeMutablePointer<Float>) {
         let tileColumns = g.tileColumns, used = 2 * tileColumns + 2, length = Self.halfRowLength(tileColumns: tileColumns)
@@ -312,10 +343,10 @@ struct WinogradConvolution: Sendable {
 
     /// `Y[k, 2ty + i, 2tx + j] (+)= (Aᵀ M A)[i][j]` for tile rows `tileRows` of one item and
     /// output channels `channels`, with bias and activation when writing.
-    private func transformOutput(_ m: UnsafePointer<Float>, channels: Range<Int>, geometry g: Geometry,
-                                 tileRows: Range<Int>, firstTile: Int, tiles: Int, into y: UnsafeMutablePointer<Float>,
-                                 accumulate: Bool, bias: UnsafePointer<Float>?, activation: FusedActivation,
-                                 rows: UnsafeMutablePointer<Float>) {
+    private func transformOutputF2(_ m: UnsafePointer<Float>, channels: Range<Int>, geometry g: Geometry,
+                                   tileRows: Range<Int>, firstTile: Int, tiles: Int, into y: UnsafeMutablePointer<Float>,
+                                   accumulate: Bool, bias: UnsafePointer<Float>?, activation: FusedActivation,
+                                   rows: UnsafeMutablePointer<Float>) {
         let tileColumns = g.tileColumns, width = g.outputWidth
         let positionStride = outputs * tiles
         // Output rows 0 and 1 of a tile row, even and odd columns each.
@@ -417,11 +448,39 @@ struct WinogradConvolution: Sendable {
 }
 
 @inline(__always)
-private func load<S: SIMD>(_: S.Type, _ p: UnsafePointer<Float>) -> S where S.Scalar == Float {
+func load<S: SIMD>(_: S.Type, _ p: UnsafePointer<Float>) -> S where S.Scalar == Float {
     UnsafeRawPointer(p).loadUnaligned(as: S.self)
 }
 
 @inline(__always)
-private func store<S: SIMD>(_ v: S, _ p: UnsafeMutablePointer<Float>) where S.Scalar == Float {
+func store<S: SIMD>(_ v: S, _ p: UnsafeMutablePointer<Float>) where S.Scalar == Float {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: S.self)
+}
+
+/// Winograd's minimal filtering for a 3×3 kernel, by output tile: F(2×2, 3×3) (16 transform
+/// positions, 16/36 of the direct method's multiply-adds; ``WinogradConvolution``) or
+/// F(4×4, 3×3) (36 positions, 36/144 = 1/4; transforms in `WinogradF4Transforms.swift`).
+public enum WinogradVariant: Sendable, Equatable {
+    case f2x2, f4x4
+
+    /// Output pixels per tile side, `m`.
+    var outputSize: Int { self == .f2x2 ? 2 : 4 }
+    /// Input pixels per tile side, `m + 2`.
+    var inputSize: Int { outputSize + 2 }
+    /// Transform positions, `(m + 2)²`.
+    var positions: Int { inputSize * inputSize }
+
+    /// `G` (`(m + 2)×3`), row-major.
+    var kernelTransform: [Double] {
+        switch self {
+        case .f2x2: [1, 0, 0, 0.5, 0.5, 0.5, 0.5, -0.5, 0.5, 0, 0, 1]
+        case .f4x4: [1.0 / 4, 0, 0, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6,
+                     1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 24, -1.0 / 12, 1.0 / 6, 0, 0, 1]
+        }
+    }
+
+    /// Tiles covering an `Ho×Wo` output: `⌈Ho/m⌉ × ⌈Wo/m⌉`.
+    func tiles(outputHeight: Int, outputWidth: Int) -> (rows: Int, columns: Int) {
+        ((outputHeight + outputSize - 1) / outputSize, (outputWidth + outputSize - 1) / outputSize)
+    }
 }

@@ -14,8 +14,9 @@ import CBLAS
 /// are applied to each block right after its GEMM, while it is in cache. A 1×1/stride-1
 /// convolution multiplies the input directly. Depthwise convolution (`groups = C`) runs direct
 /// vectorised loops (``DepthwiseConvolution``). A 3×3/stride-1 convolution with enough channels
-/// and pixels runs by Winograd's F(2×2, 3×3) instead (``WinogradConvolution``: 16 GEMMs of depth
-/// `C`, 4/9 of the multiply-adds), forward and VJP.
+/// and pixels runs by Winograd's minimal filtering instead (``WinogradConvolution``), forward and
+/// VJP: F(4×4, 3×3) on maps of at least ``largeTileMinimumSide`` (36 GEMMs of depth `C`, 1/4 of
+/// the multiply-adds), F(2×2, 3×3) on smaller ones (16 GEMMs, 4/9).
 ///
 /// VJP, for `N·K` cotangent rows: the fused activation masks `dY` in place, then either
 /// - **transposed** (the default at stride 1 unless `M/g > 2·C/g`): per sub-pixel phase
@@ -53,13 +54,30 @@ public struct ConvolutionOperator: Operator {
     public var gemmWidthOverride: Int?
 
     /// Channels (input and output) from which a 3×3/stride-1 convolution runs by Winograd's
-    /// F(2×2, 3×3) (``WinogradConvolution``), forward and VJP; below it the transforms cost more
-    /// than they save. Tests set 1 to run small cases through it, `Int.max` to turn it off.
+    /// minimal filtering (``WinogradConvolution``), forward and VJP; below it the transforms cost
+    /// more than they save. Tests set 1 to run small cases through it, `Int.max` to turn it off.
     public var winogradMinimumChannels = ConvolutionOperator.winogradThreshold
     /// Pixels (of the input and of the output map) from which Winograd is used: on maps smaller
     /// than 8×8 the 2×2 tiles overhang the map by too much (a 7×7 map is computed as 8×8) and the
     /// GEMMs get too narrow. Tests set 1.
     public var winogradMinimumPixels = 64
+    /// Forces the Winograd output tile (tests); `nil` chooses by the map's size
+    /// (``winogradVariant(geometry:)``). Set before ``prepared(inputShapes:)``: changing it
+    /// drops prepared weights.
+    public var winogradVariantOverride: WinogradVariant? {
+        didSet { if winogradVariantOverride != oldValue { winograd = nil } }
+    }
+    /// Output sides from which F(4×4, 3×3) is used instead of F(2×2, 3×3). On resnet18 the 4×4
+    /// tiles were faster on its 56×56 and 28×28 maps and slower forward on 14×14 ones, where
+    /// they cover 16×16 (31 % more pixels than the map) with rows of only 4 tiles.
+    public static let largeTileMinimumSide = 24
+
+    /// The Winograd output tile for a geometry: 4×4 on maps of at least
+    /// ``largeTileMinimumSide`` on each side, else 2×2.
+    func winogradVariant(geometry g: WindowGeometry) -> WinogradVariant {
+        winogradVariantOverride
+            ?? (min(g.outputHeight, g.outputWidth) >= Self.largeTileMinimumSide ? .f4x4 : .f2x2)
+    }
 
     /// The weights regrouped per sub-pixel phase for the transposed VJP (`nil` if not 4-D).
     private var transposed: TransposedConvolution?
@@ -99,7 +117,9 @@ public struct ConvolutionOperator: Operator {
               let g = try? window.geometry(inputHeight: height, inputWidth: width),
               usesWinograd(channels: channels, geometry: g) else { return self }
         var result = self
-        result.winograd = (WinogradConvolution(forward: weights), WinogradConvolution(inputGradientOf: weights))
+        let variant = winogradVariant(geometry: g)
+        result.winograd = (WinogradConvolution(forward: weights, variant: variant),
+                           WinogradConvolution(inputGradientOf: weights, variant: variant))
         return result
     }
 
@@ -143,7 +163,7 @@ public struct ConvolutionOperator: Operator {
     /// Channels below which Winograd is not used by default.
     public static let winogradThreshold = 16
 
-    /// `true` when the convolution is to run by Winograd's F(2×2, 3×3) on this geometry (it does
+    /// `true` when the convolution is to run by Winograd's minimal filtering on this geometry (it does
     /// once ``prepared(inputShapes:)`` built the weights): a 3×3 kernel at stride 1, dilation 1,
     /// one group, top and left padding at most 2 (the VJP pads by `2 − pad`), at least
     /// ``winogradMinimumChannels`` input and output channels and ``winogradMinimumPixels``
@@ -184,16 +204,14 @@ public struct ConvolutionOperator: Operator {
                           table: forwardTableCount(g))
         if usesWinograd(channels: channels, geometry: g) {
             result = max(result, WinogradConvolution.scratchCount(
-                inputs: channels, outputs: outputChannels,
-                tileColumns: WinogradConvolution.tiles(outputHeight: g.outputHeight, outputWidth: g.outputWidth).columns,
-                override: gemmWidthOverride))
+                winogradVariant(geometry: g), inputs: channels, outputs: outputChannels, outputHeight: g.outputHeight,
+                outputWidth: g.outputWidth, override: gemmWidthOverride))
         }
         switch backwardMethod(channels: channels, geometry: g) {
         case .winograd:
             result = max(result, WinogradConvolution.scratchCount(
-                inputs: outputChannels, outputs: channels,
-                tileColumns: WinogradConvolution.tiles(outputHeight: g.inputHeight, outputWidth: g.inputWidth).columns,
-                override: gemmWidthOverride))
+                winogradVariant(geometry: g), inputs: outputChannels, outputs: channels, outputHeight: g.inputHeight,
+                outputWidth: g.inputWidth, override: gemmWidthOverride))
         case .columns:
             result = max(result, need(depth: depth, gridWidth: g.outputWidth, productRows: groupOutputs, table: 0))
         case .transposed:

@@ -1,26 +1,31 @@
 import Testing
 @testable import Engine
 
-/// Winograd's F(2×2, 3×3) (``WinogradConvolution``) against the reference convolution and against
-/// the engine's direct method, forced on small cases (`winogradMinimumChannels` and
-/// `winogradMinimumPixels` 1).
+/// Winograd's F(2×2, 3×3) and F(4×4, 3×3) (``WinogradConvolution``) against the reference
+/// convolution and against the engine's direct method, forced on small cases
+/// (`winogradMinimumChannels` and `winogradMinimumPixels` 1, the variant by override).
 @Suite struct WinogradConvolutionTests {
+    static let variants: [WinogradVariant] = [.f2x2, .f4x4]
+
     private func winogradOperator(weights: TensorShape, bias: Bool = true, padding: WindowPadding,
-                                  activation: FusedActivation = .none) -> ConvolutionOperator {
+                                  activation: FusedActivation = .none, variant: WinogradVariant) -> ConvolutionOperator {
         var op = ConvolutionOperator(weights: randomTensor(weights, seed: 31),
                                      bias: bias ? randomTensor([weights[0]], seed: 32).values : nil,
                                      padding: padding, activation: activation)
         op.winogradMinimumChannels = 1
         op.winogradMinimumPixels = 1
+        op.winogradVariantOverride = variant
         return op
     }
 
     /// The 3×3 box filter over 0…15 with one pixel of padding, by hand (as in
     /// ``ConvolutionOperatorTests``), through the Winograd path.
-    @Test func boxFilterByHand() throws {
+    @Test(arguments: variants)
+    func boxFilterByHand(_ variant: WinogradVariant) throws {
         var op = ConvolutionOperator(weights: Tensor(shape: [1, 1, 3, 3], repeating: 1), padding: .symmetric(1))
         op.winogradMinimumChannels = 1
         op.winogradMinimumPixels = 1
+        op.winogradVariantOverride = variant
         let g = try op.window.geometry(inputHeight: 4, inputWidth: 4)
         #expect(op.usesWinograd(channels: 1, geometry: g))
         let workspace = Workspace(model: try CompiledModel(singleNodeGraph(op, inputShape: [1, 4, 4])))
@@ -47,6 +52,12 @@ import Testing
         }
         #expect(try uses([64, 64, 3, 3], input: [64, 56, 56]))
         #expect(try uses([256, 256, 3, 3], input: [256, 14, 14]))
+        // The tile by map size: 4×4 from 24×24 up, 2×2 below (resnet18's 14×14 maps).
+        let layer = ConvolutionOperator(weights: Tensor(shape: [8, 8, 3, 3], repeating: 0.1), padding: .symmetric(1))
+        func variant(_ side: Int) throws -> WinogradVariant {
+            try layer.winogradVariant(geometry: layer.window.geometry(inputHeight: side, inputWidth: side + 10))
+        }
+        #expect(try [variant(56), variant(28), variant(24), variant(23), variant(14)] == [.f4x4, .f4x4, .f4x4, .f2x2, .f2x2])
         #expect(try !uses([512, 512, 3, 3], input: [512, 7, 7]))
         #expect(try !uses([128, 64, 3, 3], input: [64, 56, 56], strides: (2, 2)))
         #expect(try !uses([64, 8, 3, 3], input: [64, 56, 56], groups: 8))
@@ -79,6 +90,8 @@ import Testing
              padding: .symmetric(2)),
         // 24 output columns: 12 tiles (8 + 4).
         Case(name: "24 columns, SAME_UPPER", input: [2, 5, 24], weights: [2, 2, 3, 3], padding: .sameUpper),
+        // F(4×4): 70 output columns = 18 tiles (8 + 8 + 2 single), 6-row tiles past the bottom.
+        Case(name: "70 columns, 6 rows, pad 1", input: [1, 6, 70], weights: [2, 1, 3, 3], padding: .symmetric(1)),
     ]
 
     /// Forward, VJP and finite differences against the reference, with the tiles cut as chosen,
@@ -86,7 +99,14 @@ import Testing
     /// several frames and cotangent rows side by side).
     @Test(arguments: cases, [nil, 1, 20])
     func matchesReference(_ testCase: Case, gemmWidth: Int?) throws {
-        var op = winogradOperator(weights: testCase.weights, bias: testCase.bias, padding: testCase.padding)
+        for variant in Self.variants {
+            try matchesReference(testCase, gemmWidth: gemmWidth, variant: variant)
+        }
+    }
+
+    private func matchesReference(_ testCase: Case, gemmWidth: Int?, variant: WinogradVariant) throws {
+        var op = winogradOperator(weights: testCase.weights, bias: testCase.bias, padding: testCase.padding,
+                                  variant: variant)
         op.gemmWidthOverride = gemmWidth
         let g = try op.window.geometry(inputHeight: testCase.input[1], inputWidth: testCase.input[2])
         #expect(op.usesWinograd(channels: testCase.input[0], geometry: g))
@@ -96,10 +116,10 @@ import Testing
     }
 
     /// With a fused ReLU: the output is `max(conv, 0)` and the VJP masks by it.
-    @Test(arguments: [nil, 1, 20])
-    func fusedReLUMatchesReference(gemmWidth: Int?) throws {
+    @Test(arguments: [nil, 1, 20], variants)
+    func fusedReLUMatchesReference(gemmWidth: Int?, variant: WinogradVariant) throws {
         let input: TensorShape = [3, 9, 11]
-        var op = winogradOperator(weights: [4, 3, 3, 3], padding: .symmetric(1), activation: .relu)
+        var op = winogradOperator(weights: [4, 3, 3, 3], padding: .symmetric(1), activation: .relu, variant: variant)
         op.gemmWidthOverride = gemmWidth
         try checkGraph(singleNodeGraph(op, inputShape: input), reference: { x in
             Reference.convolution(x, input, op).map { max($0, 0) }
@@ -110,17 +130,21 @@ import Testing
     /// each block's transforms and 16 GEMMs shared — every case gives what one thread gives.
     @Test(arguments: cases, [nil, 1, 20])
     func threadsGiveTheSingleThreadResult(_ testCase: Case, gemmWidth: Int?) throws {
-        var op = winogradOperator(weights: testCase.weights, bias: testCase.bias, padding: testCase.padding,
-                                  activation: .relu)
-        op.gemmWidthOverride = gemmWidth
-        op.minimumParallelWork = 0
-        try expectThreadsMatchOneThread(CompiledModel(singleNodeGraph(op, inputShape: testCase.input)))
+        for variant in Self.variants {
+            var op = winogradOperator(weights: testCase.weights, bias: testCase.bias, padding: testCase.padding,
+                                      activation: .relu, variant: variant)
+            op.gemmWidthOverride = gemmWidth
+            op.minimumParallelWork = 0
+            try expectThreadsMatchOneThread(CompiledModel(singleNodeGraph(op, inputShape: testCase.input)), "\(variant), ")
+        }
     }
 
     /// A residual block (`x → conv → ReLU → conv → + x`, then pooled to 6 logits) whose input
     /// gradient is accumulated from two branches: Winograd and the direct method agree on the
-    /// logits and on every input-gradient entry, at 32 channels (Winograd by default).
-    @Test func residualBlockMatchesTheDirectMethod() throws {
+    /// logits and on every input-gradient entry, at 32 channels (Winograd by default), with
+    /// either tile.
+    @Test(arguments: variants)
+    func residualBlockMatchesTheDirectMethod(_ variant: WinogradVariant) throws {
         func graph(winograd: Bool) -> Graph {
             var random = SeededGenerator(seed: 41)
             func tensor(_ shape: TensorShape, _ scale: Float) -> Tensor {
@@ -130,6 +154,7 @@ import Testing
                 var op = ConvolutionOperator(weights: tensor([32, 32, 3, 3], 0.1), bias: tensor([32], 0.1).values,
                                              padding: .symmetric(1), activation: activation)
                 if !winograd { op.winogradMinimumChannels = .max }
+                op.winogradVariantOverride = variant
                 return op
             }
             var b = GraphBuilder(name: "residual", inputShape: [32, 12, 10])
