@@ -19,10 +19,14 @@ import CBLAS
 /// swapped, for its VJP (a stride-1 convolution's input gradient is the correlation of `dY`
 /// with the transposed kernel padded by `2 − pad`).
 ///
-/// Layouts: the input is `C` planes of `H×W` per item, the output `K` planes of `Ho×Wo`; the
-/// output tile `(ty, tx)` covers output rows `2ty, 2ty+1` and columns `2tx, 2tx+1` and reads
-/// input rows `2ty − padTop …+3` and columns `2tx − padLeft …+3` (zeros outside). Within a block
-/// of `P` tiles, `V` is `16×C×P` (`V[ξ][c][p]`) and `M` is `16×K×P`.
+/// The same with 4×4 output tiles, F(4×4, 3×3): 36 positions over 6×6 patches, 1/4 of the
+/// direct method's multiply-adds; its transforms are in `WinogradF4Transforms.swift`
+/// (``WinogradVariant``).
+///
+/// Layouts: the input is `C` planes of `H×W` per item, the output `K` planes of `Ho×Wo`; with
+/// 2×2 tiles the output tile `(ty, tx)` covers output rows `2ty, 2ty+1` and columns `2tx, 2tx+1`
+/// and reads input rows `2ty − padTop …+3` and columns `2tx − padLeft …+3` (zeros outside).
+/// Within a block of `P` tiles, `V` is `positions×C×P` (`V[ξ][c][p]`) and `M` is `positions×K×P`.
 struct WinogradConvolution: Sendable {
     let variant: WinogradVariant
     /// `U[ξ][k][c] = (G g_{k,c} Gᵀ)[ξ]`, `positions×K×C`.
@@ -38,15 +42,15 @@ struct WinogradConvolution: Sendable {
         let n = variant.inputSize, positions = variant.positions
         let transform = variant.kernelTransform
         var u = [Float](repeating: 0, count: positions * outputs * inputs)
-        var gg = [Double](repeating: 0, count: 3 * n)
+        var gg = [Double](repeating: 0, count: 3 * n), taps = [Double](repeating: 0, count: 9)
         for k in 0..<outputs {
             for c in 0..<inputs {
+                for tap in 0..<9 { taps[tap] = Double(kernel(k, c, tap)) }
                 // G g (n×3), then (G g) Gᵀ (n×n).
                 for a in 0..<n {
                     for j in 0..<3 {
-                        var sum = 0.0
-                        for i in 0..<3 { sum += transform[3 * a + i] * Double(kernel(k, c, 3 * i + j)) }
-                        gg[3 * a + j] = sum
+                        gg[3 * a + j] = transform[3 * a] * taps[j] + transform[3 * a + 1] * taps[3 + j]
+                            + transform[3 * a + 2] * taps[6 + j]
                     }
                 }
                 for a in 0..<n {
@@ -220,8 +224,8 @@ struct WinogradConvolution: Sendable {
     }
 
     /// `V[ξ][c][firstTile + (ty − lower)·Tw + tx] = (Bᵀ d B)[ξ]` for tile rows `tileRows` of one
-    /// item and channels `channels`. Per channel and tile row: the 4 input rows, zero-padded, are
-    /// combined by `Bᵀ` along whole rows, then `B` is applied along columns, 2 pixels per tile.
+    /// item and channels `channels`. Per channel and tile row: the input rows under the tile row,
+    /// zero-padded, are combined by `Bᵀ` along whole rows, then `B` is applied along columns.
     private func transformInput(_ x: UnsafePointer<Float>, channels: Range<Int>, geometry g: Geometry,
                                 tileRows: Range<Int>, firstTile: Int, tiles: Int, into v: UnsafeMutablePointer<Float>,
                                 rows: UnsafeMutablePointer<Float>) {
@@ -233,6 +237,8 @@ struct WinogradConvolution: Sendable {
         }
     }
 
+    /// `Y[k, m·ty + i, m·tx + j] (+)= (Aᵀ M A)[i][j]` for tile rows `tileRows` of one item and
+    /// output channels `channels`, with bias and activation when writing.
     private func transformOutput(_ m: UnsafePointer<Float>, channels: Range<Int>, geometry g: Geometry,
                                  tileRows: Range<Int>, firstTile: Int, tiles: Int, into y: UnsafeMutablePointer<Float>,
                                  accumulate: Bool, bias: UnsafePointer<Float>?, activation: FusedActivation,
@@ -247,9 +253,10 @@ struct WinogradConvolution: Sendable {
         }
     }
 
+    /// The input transform of F(2×2, 3×3).
     private func transformInputF2(_ x: UnsafePointer<Float>, channels: Range<Int>, geometry g: Geometry,
-                                tileRows: Range<Int>, firstTile: Int, tiles: Int, into v: UnsafeMutablePointer<Float>,
-                                rows: UnsafeMutablePointer<Float>) {
+                                  tileRows: Range<Int>, firstTile: Int, tiles: Int, into v: UnsafeMutablePointer<Float>,
+                                  rows: UnsafeMutablePointer<Float>) {
         let tileColumns = g.tileColumns, used = 2 * tileColumns + 2, length = Self.halfRowLength(tileColumns: tileColumns)
         let positionStride = inputs * tiles
         // Columns of the padded row that hold input pixels: x' = column + padLeft.
