@@ -31,8 +31,8 @@ public struct MaxPoolOperator: Operator {
 
     /// Per plane: the input is copied into a −∞-padded, column-phase-split ``PaddedPlane``, then
     /// eight outputs of a row at a time take the maximum over the taps in registers, keeping the
-    /// first tap (kernel row, then column) that attains it, as a per-window scan does. A window
-    /// whose values are all −∞ (or NaN) keeps its first real pixel, as the scan does.
+    /// first tap (kernel row, then column) that attains it, as a per-window scan does. NaN never
+    /// wins over a number; a window of only −∞ or NaN keeps its first real pixel, as the scan does.
     public func forward(_ invocation: ForwardInvocation) {
         let shape = invocation.inputShapes[0]
         let g = try! window.geometry(inputHeight: shape[1], inputWidth: shape[2])
