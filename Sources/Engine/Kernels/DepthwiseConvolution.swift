@@ -142,9 +142,9 @@ enum DepthwiseConvolution {
         let w6 = Vector(repeating: w[6]), w7 = Vector(repeating: w[7]), w8 = Vector(repeating: w[8])
         let o0 = o[0], o1 = o[1], o2 = o[2], o3 = o[3], o4 = o[4], o5 = o[5], o6 = o[6], o7 = o[7], o8 = o[8]
         @inline(__always) func block(_ p: UnsafePointer<Float>) -> Vector {
-            var a = w0 * load(p + o0), b = w3 * load(p + o3), c = w6 * load(p + o6)
-            a += w1 * load(p + o1); b += w4 * load(p + o4); c += w7 * load(p + o7)
-            a += w2 * load(p + o2); b += w5 * load(p + o5); c += w8 * load(p + o8)
+            var a = w0 * load(Vector.self, p + o0), b = w3 * load(Vector.self, p + o3), c = w6 * load(Vector.self, p + o6)
+            a += w1 * load(Vector.self, p + o1); b += w4 * load(Vector.self, p + o4); c += w7 * load(Vector.self, p + o7)
+            a += w2 * load(Vector.self, p + o2); b += w5 * load(Vector.self, p + o5); c += w8 * load(Vector.self, p + o8)
             return (start + a) + (b + c)
         }
         if isFlattened(rowStep: rowStep, outputWidth: outputWidth) {
@@ -163,7 +163,7 @@ enum DepthwiseConvolution {
             if accumulate {
                 for b in 0..<fullBlocks {
                     let column = b * lanes
-                    store(block(source + column) + load(destination + column), destination + column)
+                    store(block(source + column) + load(Vector.self, destination + column), destination + column)
                 }
             } else {
                 for b in 0..<fullBlocks { store(block(source + b * lanes), destination + b * lanes) }
@@ -193,15 +193,15 @@ enum DepthwiseConvolution {
                     let p0 = source + o[0], p1 = source + o[1], p2 = source + o[2], p3 = source + o[3], p4 = source + o[4]
                     for b in 0..<blocks {
                         let c = b * lanes
-                        let near = w0 * load(p0 + c) + w1 * load(p1 + c), far = w2 * load(p2 + c) + w3 * load(p3 + c)
-                        store(load(buffer + c) + (near + far) + w4 * load(p4 + c), buffer + c)
+                        let near = w0 * load(Vector.self, p0 + c) + w1 * load(Vector.self, p1 + c), far = w2 * load(Vector.self, p2 + c) + w3 * load(Vector.self, p3 + c)
+                        store(load(Vector.self, buffer + c) + (near + far) + w4 * load(Vector.self, p4 + c), buffer + c)
                     }
                 } else {
                     for j in 0..<kernel.width {
                         let weight = Vector(repeating: w[j]), p = source + o[j]
                         for b in 0..<blocks {
                             let c = b * lanes
-                            store(load(buffer + c) + weight * load(p + c), buffer + c)
+                            store(load(Vector.self, buffer + c) + weight * load(Vector.self, p + c), buffer + c)
                         }
                     }
                 }
@@ -237,11 +237,11 @@ enum DepthwiseConvolution {
                 let target = destination + kernel.offsets[k], weight = Vector(repeating: kernel.weights[k])
                 for b in 0..<fullBlocks {
                     let column = b * lanes
-                    store(load(target + column) + weight * load(source + column), target + column)
+                    store(load(Vector.self, target + column) + weight * load(Vector.self, source + column), target + column)
                 }
                 if rest > 0 {
                     let column = fullBlocks * lanes
-                    store(load(target + column) + weight * last, target + column)
+                    store(load(Vector.self, target + column) + weight * last, target + column)
                 }
             }
         }
@@ -263,19 +263,4 @@ enum DepthwiseConvolution {
     }
 
     private static func roundedUp(_ width: Int) -> Int { (width + lanes - 1) / lanes * lanes }
-}
-
-@inline(__always)
-private func load(_ p: UnsafePointer<Float>) -> DepthwiseConvolution.Vector {
-    UnsafeRawPointer(p).loadUnaligned(as: DepthwiseConvolution.Vector.self)
-}
-
-@inline(__always)
-private func load(_ p: UnsafeMutablePointer<Float>) -> DepthwiseConvolution.Vector {
-    UnsafeRawPointer(p).loadUnaligned(as: DepthwiseConvolution.Vector.self)
-}
-
-@inline(__always)
-private func store(_ v: DepthwiseConvolution.Vector, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: DepthwiseConvolution.Vector.self)
 }

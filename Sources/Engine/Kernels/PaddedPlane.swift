@@ -52,9 +52,9 @@ struct PaddedPlane {
             }
             // Two phases: sixteen source columns split into eight of each phase at a time.
             for t in stride(from: paired.lowerBound, to: paired.upperBound, by: 8) {
-                let pair = UnsafeRawPointer(sourceRow + (2 * t - left)).loadUnaligned(as: SIMD16<Float>.self)
-                UnsafeMutableRawPointer(row + t).storeBytes(of: pair.evenHalf, as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(row + phaseWidth + t).storeBytes(of: pair.oddHalf, as: SIMD8<Float>.self)
+                let pair = load(SIMD16<Float>.self, sourceRow + (2 * t - left))
+                store(pair.evenHalf, row + t)
+                store(pair.oddHalf, row + phaseWidth + t)
             }
         }
     }
@@ -84,11 +84,11 @@ struct PaddedPlane {
                 }
             }
             for t in stride(from: paired.lowerBound, to: paired.upperBound, by: 8) {
-                let target = UnsafeMutableRawPointer(destinationRow + (2 * t - left))
+                let target = destinationRow + (2 * t - left)
                 var pair = SIMD16<Float>()
-                pair.evenHalf = UnsafeRawPointer(row + t).loadUnaligned(as: SIMD8<Float>.self)
-                pair.oddHalf = UnsafeRawPointer(row + phaseWidth + t).loadUnaligned(as: SIMD8<Float>.self)
-                target.storeBytes(of: target.loadUnaligned(as: SIMD16<Float>.self) + pair, as: SIMD16<Float>.self)
+                pair.evenHalf = load(SIMD8<Float>.self, row + t)
+                pair.oddHalf = load(SIMD8<Float>.self, row + phaseWidth + t)
+                store(load(SIMD16<Float>.self, target) + pair, target)
             }
         }
     }

@@ -454,16 +454,6 @@ struct WinogradConvolution: Sendable {
     }
 }
 
-@inline(__always)
-func load<S: SIMD>(_: S.Type, _ p: UnsafePointer<Float>) -> S where S.Scalar == Float {
-    UnsafeRawPointer(p).loadUnaligned(as: S.self)
-}
-
-@inline(__always)
-func store<S: SIMD>(_ v: S, _ p: UnsafeMutablePointer<Float>) where S.Scalar == Float {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: S.self)
-}
-
 /// Winograd's minimal filtering for a 3×3 kernel, by output tile: F(2×2, 3×3) (16 transform
 /// positions, 16/36 of the direct method's multiply-adds; ``WinogradConvolution``) or
 /// F(4×4, 3×3) (36 positions, 36/144 = 1/4; transforms in `WinogradF4Transforms.swift`).

@@ -64,7 +64,7 @@ public struct MaxPoolOperator: Operator {
                         let windowOrigins = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: origin + column * g.strideWidth))
                             &+ laneSteps
                         for k in 0..<taps {
-                            let value = UnsafeRawPointer(source + offsets[k] + column).loadUnaligned(as: Vector.self)
+                            let value = load(Vector.self, source + offsets[k] + column)
                             let better = value .> best
                             best.replace(with: value, where: better)
                             index.replace(with: windowOrigins &+ Int32(truncatingIfNeeded: offsets[taps + k]), where: better)
