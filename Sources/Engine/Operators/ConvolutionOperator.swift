@@ -14,9 +14,9 @@ import CBLAS
 /// are applied to each block right after its GEMM, while it is in cache. A 1×1/stride-1
 /// convolution multiplies the input directly. Depthwise convolution (`groups = C`) runs direct
 /// vectorised loops (``DepthwiseConvolution``). A 3×3/stride-1 convolution with enough channels
-/// and pixels runs by Winograd's minimal filtering instead (``WinogradConvolution``), forward and
-/// VJP: F(4×4, 3×3) on maps of at least ``largeTileMinimumSide`` (36 GEMMs of depth `C`, 1/4 of
-/// the multiply-adds), F(2×2, 3×3) on smaller ones (16 GEMMs, 4/9).
+/// and pixels runs by Winograd's minimal filtering instead (``WinogradConvolution``): forward by
+/// F(2×2, 3×3) (16 GEMMs of depth `C`, 4/9 of the multiply-adds), VJP by F(4×4, 3×3) on maps of
+/// at least ``largeTileMinimumSide`` (36 GEMMs, 1/4) and F(2×2, 3×3) on smaller ones.
 ///
 /// VJP, for `N·K` cotangent rows: the fused activation masks `dY` in place, then either
 /// - **transposed** (the default at stride 1 unless `M/g > 2·C/g`): per sub-pixel phase
@@ -68,17 +68,23 @@ public struct ConvolutionOperator: Operator {
     public var winogradVariantOverride: WinogradVariant? {
         didSet { if winogradVariantOverride != oldValue { winograd = nil } }
     }
-    /// Output sides from which F(4×4, 3×3) is used instead of F(2×2, 3×3). On resnet18 the 4×4
-    /// tiles were faster on its 56×56 and 28×28 maps and slower forward on 14×14 ones, where
-    /// they cover 16×16 (31 % more pixels than the map) with rows of only 4 tiles.
+    /// Output sides from which the VJP uses F(4×4, 3×3) instead of F(2×2, 3×3). On resnet18 the
+    /// 4×4 tiles were faster on its 56×56 and 28×28 maps and no faster on 14×14 ones, where they
+    /// cover 16×16 (31 % more pixels than the map) with rows of only 4 tiles.
     public static let largeTileMinimumSide = 24
 
-    /// The Winograd output tile for a geometry: 4×4 on maps of at least
+    /// The Winograd output tile of the VJP for a geometry: 4×4 on maps of at least
     /// ``largeTileMinimumSide`` on each side, else 2×2.
     func winogradVariant(geometry g: WindowGeometry) -> WinogradVariant {
         winogradVariantOverride
             ?? (min(g.outputHeight, g.outputWidth) >= Self.largeTileMinimumSide ? .f4x4 : .f2x2)
     }
+
+    /// The Winograd output tile of the forward pass: 2×2 unless overridden. The forward's
+    /// rounding decides which ReLUs are on; with 4×4 tiles resnet18's full-size Jacobian moved
+    /// past 1e-3 of PyTorch's in 14.9 % of entries (ReLU units near 0 switched), with 2×2 in none.
+    /// The VJP's rounding only perturbs values, so it may take the faster tile.
+    var forwardWinogradVariant: WinogradVariant { winogradVariantOverride ?? .f2x2 }
 
     /// The weights regrouped per sub-pixel phase for the transposed VJP (`nil` if not 4-D).
     private var transposed: TransposedConvolution?
@@ -118,9 +124,8 @@ public struct ConvolutionOperator: Operator {
               let g = try? window.geometry(inputHeight: height, inputWidth: width),
               usesWinograd(channels: channels, geometry: g) else { return self }
         var result = self
-        let variant = winogradVariant(geometry: g)
-        result.winograd = (WinogradConvolution(forward: weights, variant: variant),
-                           WinogradConvolution(inputGradientOf: weights, variant: variant))
+        result.winograd = (WinogradConvolution(forward: weights, variant: forwardWinogradVariant),
+                           WinogradConvolution(inputGradientOf: weights, variant: winogradVariant(geometry: g)))
         return result
     }
 
@@ -205,7 +210,7 @@ public struct ConvolutionOperator: Operator {
                           table: forwardTableCount(g))
         if usesWinograd(channels: channels, geometry: g) {
             result = max(result, WinogradConvolution.scratchCount(
-                winogradVariant(geometry: g), inputs: channels, outputs: outputChannels, outputHeight: g.outputHeight,
+                forwardWinogradVariant, inputs: channels, outputs: outputChannels, outputHeight: g.outputHeight,
                 outputWidth: g.outputWidth, override: gemmWidthOverride))
         }
         switch backwardMethod(channels: channels, geometry: g) {
