@@ -29,12 +29,16 @@ import CBLAS
 /// Within a block of `P` tiles, `V` is `positions×C×P` (`V[ξ][c][p]`) and `M` is `positions×K×P`.
 struct WinogradConvolution: Sendable {
     let variant: WinogradVariant
-    /// `U[ξ][k][c] = (G g_{k,c} Gᵀ)[ξ]`, `positions×K×C`.
+    /// `U[ξ][k][c] = (G g_{k,c} Gᵀ)[ξ]`, `positions×K×C`; for a VJP that reads its forward's
+    /// weights (``readsForwardWeights``), the forward's `U`, `positions×C×K`.
     let weights: [Float]
     /// `C`: channels read.
     let inputs: Int
     /// `K`: channels written.
     let outputs: Int
+    /// `true` for an F(2×2, 3×3) VJP built by ``init(inputGradientSharing:)``: `weights` is the
+    /// forward's array (the same storage, not a copy) and `U'_ξ` is read as `U_{mirrored(ξ)}ᵀ`.
+    let readsForwardWeights: Bool
 
     /// The transform of the 3×3 kernels `kernel(k, c, tap)` (taps row-major) for `K` outputs and
     /// `C` inputs. Computed in double precision, rounded once.
@@ -66,6 +70,7 @@ struct WinogradConvolution: Sendable {
         weights = u
         self.inputs = inputs
         self.outputs = outputs
+        readsForwardWeights = false
     }
 
     /// For the forward pass of a convolution with weights `K×C×3×3`.
@@ -83,6 +88,37 @@ struct WinogradConvolution: Sendable {
         self.init(variant, outputs: channels, inputs: weights.shape[0]) { c, k, tap in
             weights.values[(k * channels + c) * 9 + 8 - tap]
         }
+    }
+
+    /// For the VJP of a convolution whose forward runs by F(2×2, 3×3), reading the forward's
+    /// transformed weights instead of holding its own. The VJP's kernel is the forward's turned by
+    /// 180° (`g' = J g J`, `J` the 3×3 reversal) with its channel axes swapped, and `G J = P G`
+    /// for the permutation `P` that swaps rows 0 and 3 of `G` (rows 1 and 2 of `G` are
+    /// palindromes; F(2×2, 3×3)'s points 0, 1, −1, ∞ map onto themselves under `x → 1/x`). So
+    /// `G g' Gᵀ = P (G g Gᵀ) Pᵀ`: `U'_{(a,b)}[c][k] = U_{(P a, P b)}[k][c]`, the forward's
+    /// matrix at the mirrored position, transposed — which `cblas_sgemm` reads as it is.
+    /// (F(4×4, 3×3)'s points 0, ±1, ±2, ∞ are not closed under `x → 1/x`; its VJP has its own.)
+    init(inputGradientSharing forward: WinogradConvolution) {
+        precondition(forward.variant == .f2x2 && !forward.readsForwardWeights,
+                     "only an F(2×2, 3×3) forward's weights serve its VJP")
+        variant = .f2x2
+        weights = forward.weights
+        inputs = forward.outputs
+        outputs = forward.inputs
+        readsForwardWeights = true
+    }
+
+    /// The forward position `(P a, P b)` that holds VJP position `ξ = 4a + b`'s matrix
+    /// (``init(inputGradientSharing:)``).
+    static func mirrored(position: Int) -> Int {
+        func swapEnds(_ index: Int) -> Int { index == 0 ? 3 : index == 3 ? 0 : index }
+        return 4 * swapEnds(position / 4) + swapEnds(position % 4)
+    }
+
+    /// `U_ξ[output][input]`, wherever it is stored.
+    func transformedWeight(position: Int, output: Int, input: Int) -> Float {
+        readsForwardWeights ? weights[(Self.mirrored(position: position) * inputs + input) * outputs + output]
+            : weights[(position * outputs + output) * inputs + input]
     }
 
     /// Target tiles per block for `C` inputs and `K` outputs (`override` for tests): `V` and `M`
@@ -217,9 +253,12 @@ struct WinogradConvolution: Sendable {
     private func multiply(_ u: UnsafePointer<Float>, _ v: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
                           positions: Range<Int>, tiles: Int) {
         for position in positions {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outputs), Int32(tiles), Int32(inputs),
-                        1, u + position * outputs * inputs, Int32(inputs), v + position * inputs * tiles, Int32(tiles),
-                        0, m + position * outputs * tiles, Int32(tiles))
+            // The forward's `U` is `inputs × outputs` here: read it transposed at the mirrored position.
+            let stored = readsForwardWeights ? Self.mirrored(position: position) : position
+            cblas_sgemm(CblasRowMajor, readsForwardWeights ? CblasTrans : CblasNoTrans, CblasNoTrans,
+                        Int32(outputs), Int32(tiles), Int32(inputs),
+                        1, u + stored * outputs * inputs, Int32(readsForwardWeights ? outputs : inputs),
+                        v + position * inputs * tiles, Int32(tiles), 0, m + position * outputs * tiles, Int32(tiles))
         }
     }
 

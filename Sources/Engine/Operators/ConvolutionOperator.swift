@@ -15,8 +15,10 @@ import CBLAS
 /// convolution multiplies the input directly. Depthwise convolution (`groups = C`) runs direct
 /// vectorised loops (``DepthwiseConvolution``). A 3×3/stride-1 convolution with enough channels
 /// and pixels runs by Winograd's minimal filtering instead (``WinogradConvolution``): forward by
-/// F(2×2, 3×3) (16 GEMMs of depth `C`, 4/9 of the multiply-adds), VJP by F(4×4, 3×3) on maps of
-/// at least ``largeTileMinimumSide`` (36 GEMMs, 1/4) and F(2×2, 3×3) on smaller ones.
+/// F(2×2, 3×3) (16 GEMMs of depth `C`, 4/9 of the multiply-adds) on maps of at least 64 pixels,
+/// VJP by F(4×4, 3×3) on maps of at least ``largeTileMinimumSide`` (36 GEMMs, 1/4) and by
+/// F(2×2, 3×3) on smaller ones down to 7×7 (``winogradMinimumPixels``); an F(2×2) VJP whose
+/// forward is F(2×2) reads the forward's transformed weights.
 ///
 /// VJP, for `N·K` cotangent rows: the fused activation masks `dY` in place, then either
 /// - **transposed** (the default at stride 1 unless `M/g > 2·C/g`): per sub-pixel phase
@@ -57,16 +59,35 @@ public struct ConvolutionOperator: Operator {
     /// minimal filtering (``WinogradConvolution``), forward and VJP; below it the transforms cost
     /// more than they save. Tests set 1 to run small cases through it, `Int.max` to turn it off.
     public var winogradMinimumChannels = ConvolutionOperator.winogradThreshold
-    /// Pixels (of the input and of the output map) from which Winograd is used. On resnet18's
-    /// 512-channel 7×7 maps 2×2 tiles (computing 8×8) measured a faster VJP (11.7–13.2 vs
-    /// 15.3–18.1 ms of Jacobian per layer, forward unchanged), but their transformed weights
-    /// would add 98 MB to the loaded model, so 7×7 maps stay direct. Tests set 1.
-    public var winogradMinimumPixels = 64
+    /// Pixels (of the input and of the output map) from which each pass runs by Winograd.
+    /// Tests set `.always`.
+    public var winogradMinimumPixels = WinogradMinimumPixels()
+
+    /// The map size, in pixels, from which each pass of a 3×3/stride-1 convolution runs by
+    /// Winograd.
+    public struct WinogradMinimumPixels: Sendable, Equatable {
+        /// On resnet18's 512-channel 7×7 maps the forward by 2×2 tiles (computing 8×8 pixels)
+        /// measured 2.5–2.9 ms per layer against 2.3 direct at batch 1, so the forward starts at
+        /// 8×8.
+        public var forward = 64
+        /// The VJP, run for every cotangent at once, gains on 7×7 maps: 12.0–13.6 ms of Jacobian
+        /// per resnet18 layer4 layer against 19.6 direct.
+        public var inputGradient = 49
+        public init(forward: Int = 64, inputGradient: Int = 49) {
+            self.forward = forward
+            self.inputGradient = inputGradient
+        }
+        /// Winograd on maps of any size (tests).
+        public static let always = WinogradMinimumPixels(forward: 1, inputGradient: 1)
+    }
+
+    /// A pass of the convolution.
+    public enum Pass: Sendable { case forward, inputGradient }
     /// Forces the Winograd output tile (tests); `nil` chooses by the map's size
     /// (``winogradVariant(geometry:)``). Set before ``prepared(inputShapes:)``: changing it
     /// drops prepared weights.
     public var winogradVariantOverride: WinogradVariant? {
-        didSet { if winogradVariantOverride != oldValue { winograd = nil } }
+        didSet { if winogradVariantOverride != oldValue { winogradForward = nil; winogradInputGradient = nil } }
     }
     /// Output sides from which the VJP uses F(4×4, 3×3) instead of F(2×2, 3×3). On resnet18 the
     /// 4×4 tiles were faster on its 56×56 and 28×28 maps and no faster on 14×14 ones, where they
@@ -86,11 +107,13 @@ public struct ConvolutionOperator: Operator {
     /// The VJP's rounding only perturbs values, so it may take the faster tile.
     var forwardWinogradVariant: WinogradVariant { winogradVariantOverride ?? .f2x2 }
 
-    /// The weights regrouped per sub-pixel phase for the transposed VJP (`nil` if not 4-D).
+    /// The weights regrouped per sub-pixel phase for the transposed VJP, set by
+    /// ``prepared(inputShapes:)`` when that is the VJP's method for the shape.
     private var transposed: TransposedConvolution?
-    /// The Winograd-transformed weights for the forward pass and the VJP, set by
-    /// ``prepared(inputShapes:)`` when ``usesWinograd(channels:geometry:)`` holds for the shape.
-    private var winograd: (forward: WinogradConvolution, inputGradient: WinogradConvolution)?
+    /// The Winograd-transformed weights of each pass, set by ``prepared(inputShapes:)`` when
+    /// ``usesWinograd(_:channels:geometry:)`` holds for the shape.
+    private var winogradForward: WinogradConvolution?
+    private var winogradInputGradient: WinogradConvolution?
 
     /// - Parameters:
     ///   - weights: `M×(C/groups)×kH×kW`.
@@ -112,21 +135,40 @@ public struct ConvolutionOperator: Operator {
     }
 
     private mutating func rebuildDerivedWeights() {
-        transposed = Self.transposedWeights(weights, groups: groups, window: window)
-        winograd = nil
+        transposed = nil
+        winogradForward = nil
+        winogradInputGradient = nil
     }
 
-    /// With the Winograd-transformed weights when the convolution runs by Winograd on an input
-    /// of this shape (built here, not at init: they take 32/9 of the weights' memory, and only
-    /// the shape decides whether they are used).
+    /// With the derived weights the passes use on an input of this shape: Winograd-transformed
+    /// weights for each pass that runs by Winograd (16/9 or 4 times the weights' memory; an
+    /// F(2×2) VJP shares its forward's), the weights regrouped per sub-pixel phase when the VJP
+    /// is transposed. Built here, not at init, because only the shape decides which are used.
     public func prepared(inputShapes: [TensorShape]) -> any Operator {
         guard let (channels, height, width) = inputShapes[0].channelsHeightWidth,
-              let g = try? window.geometry(inputHeight: height, inputWidth: width),
-              usesWinograd(channels: channels, geometry: g) else { return self }
+              let g = try? window.geometry(inputHeight: height, inputWidth: width) else { return self }
         var result = self
-        result.winograd = (WinogradConvolution(forward: weights, variant: forwardWinogradVariant),
-                           WinogradConvolution(inputGradientOf: weights, variant: winogradVariant(geometry: g)))
+        if usesWinograd(.forward, channels: channels, geometry: g) {
+            result.winogradForward = WinogradConvolution(forward: weights, variant: forwardWinogradVariant)
+        }
+        if usesWinograd(.inputGradient, channels: channels, geometry: g) {
+            let variant = winogradVariant(geometry: g)
+            if variant == .f2x2, let forward = result.winogradForward, forward.variant == .f2x2 {
+                result.winogradInputGradient = WinogradConvolution(inputGradientSharing: forward)
+            } else {
+                result.winogradInputGradient = WinogradConvolution(inputGradientOf: weights, variant: variant)
+            }
+        }
+        if !isDepthwise(channels: channels), result.backwardMethod(channels: channels, geometry: g) == .transposed {
+            result.transposed = Self.transposedWeights(weights, groups: groups, window: window)
+        }
         return result
+    }
+
+    /// The per-phase weights of the transposed VJP: prepared ones, or (an operator run without
+    /// ``prepared(inputShapes:)``) built now.
+    private func transposedWeights() -> TransposedConvolution? {
+        transposed ?? Self.transposedWeights(weights, groups: groups, window: window)
     }
 
     private static func transposedWeights(_ weights: Tensor, groups: Int, window: SpatialWindow) -> TransposedConvolution? {
@@ -163,29 +205,38 @@ public struct ConvolutionOperator: Operator {
     /// `true` for one filter group per input channel, which runs direct kernels.
     func isDepthwise(channels: Int) -> Bool { groups == channels && groups > 1 }
 
-    /// `true` once ``prepared(inputShapes:)`` built the Winograd weights.
-    var hasWinogradWeights: Bool { winograd != nil }
+    /// `true` once ``prepared(inputShapes:)`` built the Winograd weights of `pass`.
+    func hasWinogradWeights(_ pass: Pass) -> Bool {
+        pass == .forward ? winogradForward != nil : winogradInputGradient != nil
+    }
+
+    /// `true` when the VJP reads the forward's Winograd weights instead of its own.
+    var sharesWinogradWeights: Bool { winogradInputGradient?.readsForwardWeights ?? false }
+
+    /// `true` once ``prepared(inputShapes:)`` built the per-phase weights of the transposed VJP.
+    var hasTransposedWeights: Bool { transposed != nil }
 
     /// Channels below which Winograd is not used by default.
     public static let winogradThreshold = 16
 
-    /// `true` when the convolution is to run by Winograd's minimal filtering on this geometry (it does
-    /// once ``prepared(inputShapes:)`` built the weights): a 3×3 kernel at stride 1, dilation 1,
-    /// one group, top and left padding at most 2 (the VJP pads by `2 − pad`), at least
-    /// ``winogradMinimumChannels`` input and output channels and ``winogradMinimumPixels``
-    /// input and output pixels.
-    func usesWinograd(channels: Int, geometry g: WindowGeometry) -> Bool {
-        weights.shape.rank == 4 && g.kernelHeight == 3 && g.kernelWidth == 3 && groups == 1
+    /// `true` when `pass` is to run by Winograd's minimal filtering on this geometry (it does once
+    /// ``prepared(inputShapes:)`` built the weights): a 3×3 kernel at stride 1, dilation 1, one
+    /// group, top and left padding at most 2 (the VJP pads by `2 − pad`), at least
+    /// ``winogradMinimumChannels`` input and output channels and the pass's
+    /// ``winogradMinimumPixels`` input and output pixels.
+    func usesWinograd(_ pass: Pass, channels: Int, geometry g: WindowGeometry) -> Bool {
+        let minimumPixels = pass == .forward ? winogradMinimumPixels.forward : winogradMinimumPixels.inputGradient
+        return weights.shape.rank == 4 && g.kernelHeight == 3 && g.kernelWidth == 3 && groups == 1
             && g.strideHeight == 1 && g.strideWidth == 1 && g.dilationHeight == 1 && g.dilationWidth == 1
             && g.padTop <= 2 && g.padLeft <= 2
             && min(channels, outputChannels) >= winogradMinimumChannels
-            && min(g.inputPlane, g.outputPlane) >= winogradMinimumPixels
+            && min(g.inputPlane, g.outputPlane) >= minimumPixels
     }
 
     /// The VJP method for an input of `channels` channels.
     func backwardMethod(channels: Int, geometry g: WindowGeometry) -> BackwardMethod {
         if g.isPointwise { return .transposed }
-        let winograd = hasWinogradWeights && usesWinograd(channels: channels, geometry: g)
+        let winograd = hasWinogradWeights(.inputGradient) && usesWinograd(.inputGradient, channels: channels, geometry: g)
         if let backwardMethodOverride, backwardMethodOverride != .winograd || winograd { return backwardMethodOverride }
         if winograd { return .winograd }
         // Strided: the transposed method's sub-pixel phases have few taps each (shallow GEMMs);
@@ -199,7 +250,7 @@ public struct ConvolutionOperator: Operator {
         guard let (channels, height, width) = inputShapes[0].channelsHeightWidth,
               let g = try? window.geometry(inputHeight: height, inputWidth: width) else { return 0 }
         if isDepthwise(channels: channels) { return DepthwiseConvolution.scratchCount(g) }
-        guard let transposed else { return 0 }
+        guard weights.shape.rank == 4, groups > 0, channels % groups == 0 else { return 0 }
         let groupInputs = channels / groups, groupOutputs = outputChannels / groups
         let depth = groupInputs * g.kernelArea
         func need(depth: Int, gridWidth: Int, productRows: Int, table: Int) -> Int {
@@ -208,7 +259,7 @@ public struct ConvolutionOperator: Operator {
         }
         var result = need(depth: depth, gridWidth: g.outputWidth, productRows: groupOutputs,
                           table: forwardTableCount(g))
-        if usesWinograd(channels: channels, geometry: g) {
+        if usesWinograd(.forward, channels: channels, geometry: g) {
             result = max(result, WinogradConvolution.scratchCount(
                 forwardWinogradVariant, inputs: channels, outputs: outputChannels, outputHeight: g.outputHeight,
                 outputWidth: g.outputWidth, override: gemmWidthOverride))
@@ -221,7 +272,7 @@ public struct ConvolutionOperator: Operator {
         case .columns:
             result = max(result, need(depth: depth, gridWidth: g.outputWidth, productRows: groupOutputs, table: 0))
         case .transposed:
-            transposed.forEachPhase(g) { phase in
+            transposedWeights()?.forEachPhase(g) { phase in
                 result = max(result, need(depth: groupOutputs * phase.taps, gridWidth: phase.gridWidth,
                                           productRows: groupInputs, table: gatherTableCount(phase)))
             }
@@ -284,10 +335,10 @@ public struct ConvolutionOperator: Operator {
                 }
                 return
             }
-            if usesWinograd(channels: channels, geometry: g), let winograd {
+            if usesWinograd(.forward, channels: channels, geometry: g), let winogradForward {
                 let threads = invocation.batch * plane * depth * outputChannels >= minimumParallelWork ? invocation.team.count : 1
                 withBias { bias in
-                    winograd.forward.run(
+                    winogradForward.run(
                         items: invocation.batch,
                         geometry: .init(inputHeight: g.inputHeight, inputWidth: g.inputWidth, outputHeight: g.outputHeight,
                                         outputWidth: g.outputWidth, padTop: g.padTop, padLeft: g.padLeft),
@@ -433,11 +484,11 @@ public struct ConvolutionOperator: Operator {
     /// The Winograd VJP: `dX` is the correlation of `dY` with the flipped, channel-transposed
     /// kernel, padded by `2 − pad` (stride 1, so one pass writes every pixel of `dX`).
     private func backwardWinograd(_ invocation: BackwardInvocation, geometry g: WindowGeometry) {
-        guard let dx = invocation.inputGradients[0], let winograd else { return }
+        guard let dx = invocation.inputGradients[0], let winogradInputGradient else { return }
         let channels = invocation.inputShapes[0][0]
         let inputFrame = invocation.inputShapes[0].elementCount, outputFrame = invocation.outputShape.elementCount
         let multiplyAdds = invocation.rows * g.inputPlane * channels * outputChannels * g.kernelArea
-        winograd.inputGradient.run(
+        winogradInputGradient.run(
             items: invocation.rows,
             geometry: .init(inputHeight: g.outputHeight, inputWidth: g.outputWidth, outputHeight: g.inputHeight,
                             outputWidth: g.inputWidth, padTop: 2 - g.padTop, padLeft: 2 - g.padLeft),
@@ -449,7 +500,7 @@ public struct ConvolutionOperator: Operator {
 
     /// The transposed VJP: per group and sub-pixel phase, `W_T · gather(dY)` onto the phase's pixels.
     private func backwardTransposed(_ invocation: BackwardInvocation, geometry g: WindowGeometry) {
-        guard let dx = invocation.inputGradients[0], let transposed else { return }
+        guard let dx = invocation.inputGradients[0], let transposed = transposedWeights() else { return }
         let accumulate = invocation.accumulate[0]
         let channels = invocation.inputShapes[0][0]
         let groupInputs = channels / groups, groupOutputs = outputChannels / groups

@@ -3,19 +3,51 @@ import Testing
 
 /// Winograd's F(2×2, 3×3) and F(4×4, 3×3) (``WinogradConvolution``) against the reference
 /// convolution and against the engine's direct method, forced on small cases
-/// (`winogradMinimumChannels` and `winogradMinimumPixels` 1, the variant by override).
+/// (`winogradMinimumChannels` 1, `winogradMinimumPixels` `.always`, the variant by override).
+/// An F(2×2) VJP reads its F(2×2) forward's weights; cases also run with the forward direct, so
+/// that the VJP holds its own.
 @Suite struct WinogradConvolutionTests {
     static let variants: [WinogradVariant] = [.f2x2, .f4x4]
 
+    /// A convolution forced through Winograd: the VJP always, the forward when `forward`.
     private func winogradOperator(weights: TensorShape, bias: Bool = true, padding: WindowPadding,
-                                  activation: FusedActivation = .none, variant: WinogradVariant) -> ConvolutionOperator {
+                                  activation: FusedActivation = .none, variant: WinogradVariant,
+                                  forward: Bool = true) -> ConvolutionOperator {
         var op = ConvolutionOperator(weights: randomTensor(weights, seed: 31),
                                      bias: bias ? randomTensor([weights[0]], seed: 32).values : nil,
                                      padding: padding, activation: activation)
         op.winogradMinimumChannels = 1
-        op.winogradMinimumPixels = 1
+        op.winogradMinimumPixels = forward ? .always : .init(forward: .max, inputGradient: 1)
         op.winogradVariantOverride = variant
         return op
+    }
+
+    /// The F(2×2) VJP that reads its forward's weights (the mirrored position, transposed) sees
+    /// the same `U'` as one transformed from the flipped, channel-swapped kernel itself.
+    @Test func sharedInputGradientWeightsMatchTheirOwnTransform() {
+        let weights = randomTensor([5, 3, 3, 3], seed: 33)
+        let forward = WinogradConvolution(forward: weights, variant: .f2x2)
+        let shared = WinogradConvolution(inputGradientSharing: forward)
+        let own = WinogradConvolution(inputGradientOf: weights, variant: .f2x2)
+        #expect(shared.readsForwardWeights && !own.readsForwardWeights)
+        #expect((shared.inputs, shared.outputs) == (5, 3) && (own.inputs, own.outputs) == (5, 3))
+        #expect(shared.weights.count == forward.weights.count)
+        // The position map is the swap of rows/columns 0 and 3 of the 4×4 grid, an involution.
+        #expect((0..<16).map { WinogradConvolution.mirrored(position: $0) }
+            == [15, 13, 14, 12, 7, 5, 6, 4, 11, 9, 10, 8, 3, 1, 2, 0])
+        var largestDifference: Float = 0, largest: Float = 0
+        for position in 0..<16 {
+            for c in 0..<3 {
+                for k in 0..<5 {
+                    let expected = own.transformedWeight(position: position, output: c, input: k)
+                    largestDifference = max(largestDifference,
+                                            abs(shared.transformedWeight(position: position, output: c, input: k) - expected))
+                    largest = max(largest, abs(expected))
+                }
+            }
+        }
+        #expect(largest > 0.5)
+        #expect(largestDifference <= 1e-6 * largest)
     }
 
     /// The 3×3 box filter over 0…15 with one pixel of padding, by hand (as in
@@ -24,47 +56,62 @@ import Testing
     func boxFilterByHand(_ variant: WinogradVariant) throws {
         var op = ConvolutionOperator(weights: Tensor(shape: [1, 1, 3, 3], repeating: 1), padding: .symmetric(1))
         op.winogradMinimumChannels = 1
-        op.winogradMinimumPixels = 1
+        op.winogradMinimumPixels = .always
         op.winogradVariantOverride = variant
         let g = try op.window.geometry(inputHeight: 4, inputWidth: 4)
-        #expect(op.usesWinograd(channels: 1, geometry: g))
+        #expect(op.usesWinograd(.forward, channels: 1, geometry: g))
         let workspace = Workspace(model: try CompiledModel(singleNodeGraph(op, inputShape: [1, 4, 4])))
         try workspace.forward((0..<16).map(Float.init), batch: 1)
         expectClose(workspace.outputs, [10, 18, 24, 18, 27, 45, 54, 39, 51, 81, 90, 63, 42, 66, 72, 50] as [Float])
     }
 
-    /// Which convolutions take the Winograd path by default: ResNet's 3×3/1 layers do; strided,
-    /// grouped, dilated, 5×5, few-channel, 7×7-map and wide-padding ones do not — and only the
-    /// former get transformed weights when prepared for their input shape.
+    /// Which convolutions take the Winograd path by default: ResNet's 3×3/1 layers do (on 7×7
+    /// maps the VJP only); strided, grouped, dilated, 5×5, few-channel, 6×6-map and
+    /// wide-padding ones do not — and only the former get transformed weights when prepared for
+    /// their input shape. The weights regrouped for the transposed VJP are built only where that
+    /// VJP runs.
     @Test func choosesWinogradOnlyWhereItApplies() throws {
+        /// Whether (forward, VJP) run by Winograd.
         func uses(_ weights: TensorShape, input: TensorShape, strides: (Int, Int) = (1, 1), padding: WindowPadding = .symmetric(1),
-                  dilations: (Int, Int) = (1, 1), groups: Int = 1) throws -> Bool {
+                  dilations: (Int, Int) = (1, 1), groups: Int = 1) throws -> [Bool] {
             let op = ConvolutionOperator(weights: Tensor(shape: weights, repeating: 0.1), strides: strides, padding: padding,
                                          dilations: dilations, groups: groups)
             let g = try op.window.geometry(inputHeight: input[1], inputWidth: input[2])
-            let chosen = op.usesWinograd(channels: input[0], geometry: g)
+            let chosen = [ConvolutionOperator.Pass.forward, .inputGradient].map {
+                op.usesWinograd($0, channels: input[0], geometry: g)
+            }
             // The transformed weights exist only where they are used, and the VJP follows.
             let prepared = try #require(op.prepared(inputShapes: [input]) as? ConvolutionOperator)
-            #expect(prepared.hasWinogradWeights == chosen)
-            #expect(!op.hasWinogradWeights)
-            #expect((prepared.backwardMethod(channels: input[0], geometry: g) == .winograd) == chosen)
+            #expect([prepared.hasWinogradWeights(.forward), prepared.hasWinogradWeights(.inputGradient)] == chosen)
+            #expect(!op.hasWinogradWeights(.forward) && !op.hasWinogradWeights(.inputGradient))
+            let method = prepared.backwardMethod(channels: input[0], geometry: g)
+            #expect((method == .winograd) == chosen[1])
+            #expect(prepared.hasTransposedWeights == (method == .transposed && groups != input[0]))
+            #expect(prepared.sharesWinogradWeights == (chosen[0] && chosen[1]
+                && prepared.winogradVariant(geometry: g) == .f2x2))
             return chosen
         }
-        #expect(try uses([64, 64, 3, 3], input: [64, 56, 56]))
-        #expect(try uses([256, 256, 3, 3], input: [256, 14, 14]))
+        #expect(try uses([64, 64, 3, 3], input: [64, 56, 56]) == [true, true])
+        #expect(try uses([256, 256, 3, 3], input: [256, 14, 14]) == [true, true])
+        #expect(try uses([512, 512, 3, 3], input: [512, 7, 7]) == [false, true])
+        #expect(try uses([512, 512, 3, 3], input: [512, 6, 6]) == [false, false])
         // The tile by map size: 4×4 from 24×24 up, 2×2 below (resnet18's 14×14 maps).
         let layer = ConvolutionOperator(weights: Tensor(shape: [8, 8, 3, 3], repeating: 0.1), padding: .symmetric(1))
         func variant(_ side: Int) throws -> WinogradVariant {
             try layer.winogradVariant(geometry: layer.window.geometry(inputHeight: side, inputWidth: side + 10))
         }
         #expect(try [variant(56), variant(28), variant(24), variant(23), variant(14)] == [.f4x4, .f4x4, .f4x4, .f2x2, .f2x2])
-        #expect(try !uses([512, 512, 3, 3], input: [512, 7, 7]))
-        #expect(try !uses([128, 64, 3, 3], input: [64, 56, 56], strides: (2, 2)))
-        #expect(try !uses([64, 8, 3, 3], input: [64, 56, 56], groups: 8))
-        #expect(try !uses([64, 64, 3, 3], input: [64, 56, 56], padding: .symmetric(2), dilations: (2, 2)))
-        #expect(try !uses([64, 64, 5, 5], input: [64, 56, 56], padding: .symmetric(2)))
-        #expect(try !uses([32, 1, 3, 3], input: [1, 28, 28]))
-        #expect(try !uses([64, 64, 3, 3], input: [64, 56, 56], padding: .symmetric(3)))
+        #expect(try uses([128, 64, 3, 3], input: [64, 56, 56], strides: (2, 2)) == [false, false])
+        #expect(try uses([64, 8, 3, 3], input: [64, 56, 56], groups: 8) == [false, false])
+        #expect(try uses([64, 64, 3, 3], input: [64, 56, 56], padding: .symmetric(2), dilations: (2, 2)) == [false, false])
+        #expect(try uses([64, 64, 5, 5], input: [64, 56, 56], padding: .symmetric(2)) == [false, false])
+        #expect(try uses([32, 1, 3, 3], input: [1, 28, 28]) == [false, false])
+        #expect(try uses([64, 64, 3, 3], input: [64, 56, 56], padding: .symmetric(3)) == [false, false])
+        // Direct VJPs: transposed (pointwise, or stride 1 without Winograd), columns (strided).
+        #expect(try uses([64, 32, 1, 1], input: [32, 20, 20], padding: .valid) == [false, false])
+        #expect(try uses([32, 32, 3, 3], input: [32, 6, 6]) == [false, false])
+        #expect(try uses([32, 32, 3, 3], input: [32, 20, 20], strides: (2, 2)) == [false, false])
+        #expect(try uses([32, 1, 3, 3], input: [32, 20, 20], groups: 32) == [false, false])
     }
 
     struct Case: CustomTestStringConvertible, Sendable {
@@ -105,14 +152,20 @@ import Testing
     }
 
     private func matchesReference(_ testCase: Case, gemmWidth: Int?, variant: WinogradVariant) throws {
-        var op = winogradOperator(weights: testCase.weights, bias: testCase.bias, padding: testCase.padding,
-                                  variant: variant)
-        op.gemmWidthOverride = gemmWidth
-        let g = try op.window.geometry(inputHeight: testCase.input[1], inputWidth: testCase.input[2])
-        #expect(op.usesWinograd(channels: testCase.input[0], geometry: g))
-        try checkGraph(singleNodeGraph(op, inputShape: testCase.input), reference: { x in
-            Reference.convolution(x, testCase.input, op)
-        }, batch: 3)
+        for forward in [true, false] {
+            var op = winogradOperator(weights: testCase.weights, bias: testCase.bias, padding: testCase.padding,
+                                      variant: variant, forward: forward)
+            op.gemmWidthOverride = gemmWidth
+            let g = try op.window.geometry(inputHeight: testCase.input[1], inputWidth: testCase.input[2])
+            #expect(op.usesWinograd(.forward, channels: testCase.input[0], geometry: g) == forward)
+            #expect(op.usesWinograd(.inputGradient, channels: testCase.input[0], geometry: g))
+            let prepared = try #require(op.prepared(inputShapes: [testCase.input]) as? ConvolutionOperator)
+            #expect(prepared.sharesWinogradWeights == (forward && variant == .f2x2))
+            #expect(prepared.backwardMethod(channels: testCase.input[0], geometry: g) == .winograd)
+            try checkGraph(singleNodeGraph(op, inputShape: testCase.input), reference: { x in
+                Reference.convolution(x, testCase.input, op)
+            }, batch: 3)
+        }
     }
 
     /// With a fused ReLU: the output is `max(conv, 0)` and the VJP masks by it.
@@ -172,7 +225,7 @@ import Testing
         for winograd in [true, false] {
             let model = try CompiledModel(graph(winograd: winograd))
             // Compilation prepared the two 3×3 convolutions for Winograd, or (turned off) not.
-            let prepared = model.nodes.compactMap { ($0.op as? ConvolutionOperator)?.hasWinogradWeights }
+            let prepared = model.nodes.compactMap { ($0.op as? ConvolutionOperator)?.hasWinogradWeights(.inputGradient) }
             #expect(prepared == [winograd, winograd, false])
             let workspace = Workspace(model: model, maxBatch: 2, maxCotangents: 6, threads: 2)
             try workspace.forward(input, batch: 2)
