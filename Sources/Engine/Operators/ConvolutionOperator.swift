@@ -17,8 +17,9 @@ import CBLAS
 /// and pixels runs by Winograd's minimal filtering instead (``WinogradConvolution``): forward by
 /// F(2×2, 3×3) (16 GEMMs of depth `C`, 4/9 of the multiply-adds) on maps of at least 64 pixels,
 /// VJP by F(4×4, 3×3) on maps of at least ``largeTileMinimumSide`` (36 GEMMs, 1/4) and by
-/// F(2×2, 3×3) on smaller ones down to 7×7 (``winogradMinimumPixels``); an F(2×2) VJP whose
-/// forward is F(2×2) reads the forward's transformed weights.
+/// F(2×2, 3×3) on smaller ones down to 7×7 when enough rows share the call
+/// (``winogradMinimum``); an F(2×2) VJP whose forward is F(2×2) reads the forward's transformed
+/// weights.
 ///
 /// VJP, for `N·K` cotangent rows: the fused activation masks `dY` in place, then either
 /// - **transposed** (the default at stride 1 unless `M/g > 2·C/g`): per sub-pixel phase
@@ -59,26 +60,32 @@ public struct ConvolutionOperator: Operator {
     /// minimal filtering (``WinogradConvolution``), forward and VJP; below it the transforms cost
     /// more than they save. Tests set 1 to run small cases through it, `Int.max` to turn it off.
     public var winogradMinimumChannels = ConvolutionOperator.winogradThreshold
-    /// Pixels (of the input and of the output map) from which each pass runs by Winograd.
-    /// Tests set `.always`.
-    public var winogradMinimumPixels = WinogradMinimumPixels()
+    /// Sizes from which each pass runs by Winograd. Tests set `.always`.
+    public var winogradMinimum = WinogradMinimum()
 
-    /// The map size, in pixels, from which each pass of a 3×3/stride-1 convolution runs by
-    /// Winograd.
-    public struct WinogradMinimumPixels: Sendable, Equatable {
-        /// On resnet18's 512-channel 7×7 maps the forward by 2×2 tiles (computing 8×8 pixels)
-        /// measured 2.5–2.9 ms per layer against 2.3 direct at batch 1, so the forward starts at
-        /// 8×8.
-        public var forward = 64
-        /// The VJP, run for every cotangent at once, gains on 7×7 maps: 12.0–13.6 ms of Jacobian
-        /// per resnet18 layer4 layer against 19.6 direct.
-        public var inputGradient = 49
-        public init(forward: Int = 64, inputGradient: Int = 49) {
-            self.forward = forward
-            self.inputGradient = inputGradient
+    /// The sizes from which each pass of a 3×3/stride-1 convolution runs by Winograd.
+    ///
+    /// With few tiles per GEMM the transformed weights (16/9 of the weights' bytes with 2×2
+    /// tiles) are read for too few columns: on resnet18's 512-channel 7×7 maps (16 tiles per
+    /// frame) 2×2 tiles measured 2.5–2.9 ms per layer forward and 2.6–3.3 ms per single-gradient
+    /// VJP against 2.1–2.3 direct, while the Jacobian's VJP (10 cotangents, 160 tiles) took
+    /// 12.3–13.9 ms against 16.8–22.9 direct. On 14×14 maps (49 tiles) 2×2 tiles are faster in
+    /// both passes at batch 1.
+    public struct WinogradMinimum: Sendable, Equatable {
+        /// Map pixels (input and output) from which the forward runs by Winograd: 8×8.
+        public var forwardPixels = 64
+        /// Map pixels from which the VJP has Winograd weights: 7×7.
+        public var inputGradientPixels = 49
+        /// Tiles per call (cotangent rows × tiles per map) from which the VJP uses them; below,
+        /// it runs by the columns method on the weights themselves.
+        public var inputGradientTiles = 48
+        public init(forwardPixels: Int = 64, inputGradientPixels: Int = 49, inputGradientTiles: Int = 48) {
+            self.forwardPixels = forwardPixels
+            self.inputGradientPixels = inputGradientPixels
+            self.inputGradientTiles = inputGradientTiles
         }
-        /// Winograd on maps of any size (tests).
-        public static let always = WinogradMinimumPixels(forward: 1, inputGradient: 1)
+        /// Winograd on maps of any size, for any number of rows (tests).
+        public static let always = WinogradMinimum(forwardPixels: 1, inputGradientPixels: 1, inputGradientTiles: 1)
     }
 
     /// A pass of the convolution.
@@ -159,7 +166,8 @@ public struct ConvolutionOperator: Operator {
                 result.winogradInputGradient = WinogradConvolution(inputGradientOf: weights, variant: variant)
             }
         }
-        if !isDepthwise(channels: channels), result.backwardMethod(channels: channels, geometry: g) == .transposed {
+        if !isDepthwise(channels: channels),
+           result.possibleBackwardMethods(channels: channels, geometry: g).contains(.transposed) {
             result.transposed = Self.transposedWeights(weights, groups: groups, window: window)
         }
         return result
@@ -222,10 +230,10 @@ public struct ConvolutionOperator: Operator {
     /// `true` when `pass` is to run by Winograd's minimal filtering on this geometry (it does once
     /// ``prepared(inputShapes:)`` built the weights): a 3×3 kernel at stride 1, dilation 1, one
     /// group, top and left padding at most 2 (the VJP pads by `2 − pad`), at least
-    /// ``winogradMinimumChannels`` input and output channels and the pass's
-    /// ``winogradMinimumPixels`` input and output pixels.
+    /// ``winogradMinimumChannels`` input and output channels and the pass's minimum of input and
+    /// output pixels (``winogradMinimum``).
     func usesWinograd(_ pass: Pass, channels: Int, geometry g: WindowGeometry) -> Bool {
-        let minimumPixels = pass == .forward ? winogradMinimumPixels.forward : winogradMinimumPixels.inputGradient
+        let minimumPixels = pass == .forward ? winogradMinimum.forwardPixels : winogradMinimum.inputGradientPixels
         return weights.shape.rank == 4 && g.kernelHeight == 3 && g.kernelWidth == 3 && groups == 1
             && g.strideHeight == 1 && g.strideWidth == 1 && g.dilationHeight == 1 && g.dilationWidth == 1
             && g.padTop <= 2 && g.padLeft <= 2
@@ -233,17 +241,25 @@ public struct ConvolutionOperator: Operator {
             && min(g.inputPlane, g.outputPlane) >= minimumPixels
     }
 
-    /// The VJP method for an input of `channels` channels.
-    func backwardMethod(channels: Int, geometry g: WindowGeometry) -> BackwardMethod {
+    /// The VJP method for an input of `channels` channels and `rows` cotangent rows per call.
+    func backwardMethod(channels: Int, geometry g: WindowGeometry, rows: Int) -> BackwardMethod {
         if g.isPointwise { return .transposed }
         let winograd = hasWinogradWeights(.inputGradient) && usesWinograd(.inputGradient, channels: channels, geometry: g)
         if let backwardMethodOverride, backwardMethodOverride != .winograd || winograd { return backwardMethodOverride }
-        if winograd { return .winograd }
+        if winograd {
+            let tiles = winogradVariant(geometry: g).tiles(outputHeight: g.inputHeight, outputWidth: g.inputWidth)
+            return rows * tiles.rows * tiles.columns >= winogradMinimum.inputGradientTiles ? .winograd : .columns
+        }
         // Strided: the transposed method's sub-pixel phases have few taps each (shallow GEMMs);
         // one deep GEMM and col2im measured faster (resnet18's 3×3/2 and 1×1/2 VJPs: 34 → 27 ms
         // and 8.7 → 6.5 ms for the Jacobian).
         if g.strideHeight > 1 || g.strideWidth > 1 { return .columns }
         return outputChannels / groups > 2 * (channels / groups) ? .columns : .transposed
+    }
+
+    /// The VJP methods for any number of rows per call: the method with one row and with many.
+    func possibleBackwardMethods(channels: Int, geometry g: WindowGeometry) -> Set<BackwardMethod> {
+        Set([1, 1 << 20].map { backwardMethod(channels: channels, geometry: g, rows: $0) })
     }
 
     public func scratchCount(inputShapes: [TensorShape], outputShape: TensorShape) -> Int {
@@ -264,17 +280,19 @@ public struct ConvolutionOperator: Operator {
                 forwardWinogradVariant, inputs: channels, outputs: outputChannels, outputHeight: g.outputHeight,
                 outputWidth: g.outputWidth, override: gemmWidthOverride))
         }
-        switch backwardMethod(channels: channels, geometry: g) {
-        case .winograd:
-            result = max(result, WinogradConvolution.scratchCount(
-                winogradVariant(geometry: g), inputs: outputChannels, outputs: channels, outputHeight: g.inputHeight,
-                outputWidth: g.inputWidth, override: gemmWidthOverride))
-        case .columns:
-            result = max(result, need(depth: depth, gridWidth: g.outputWidth, productRows: groupOutputs, table: 0))
-        case .transposed:
-            transposedWeights()?.forEachPhase(g) { phase in
-                result = max(result, need(depth: groupOutputs * phase.taps, gridWidth: phase.gridWidth,
-                                          productRows: groupInputs, table: gatherTableCount(phase)))
+        for method in possibleBackwardMethods(channels: channels, geometry: g) {
+            switch method {
+            case .winograd:
+                result = max(result, WinogradConvolution.scratchCount(
+                    winogradVariant(geometry: g), inputs: outputChannels, outputs: channels, outputHeight: g.inputHeight,
+                    outputWidth: g.inputWidth, override: gemmWidthOverride))
+            case .columns:
+                result = max(result, need(depth: depth, gridWidth: g.outputWidth, productRows: groupOutputs, table: 0))
+            case .transposed:
+                transposedWeights()?.forEachPhase(g) { phase in
+                    result = max(result, need(depth: groupOutputs * phase.taps, gridWidth: phase.gridWidth,
+                                              productRows: groupInputs, table: gatherTableCount(phase)))
+                }
             }
         }
         return result
@@ -474,7 +492,7 @@ public struct ConvolutionOperator: Operator {
             }
             return
         }
-        switch backwardMethod(channels: channels, geometry: g) {
+        switch backwardMethod(channels: channels, geometry: g, rows: invocation.rows) {
         case .transposed: backwardTransposed(invocation, geometry: g)
         case .columns: backwardColumns(invocation, geometry: g)
         case .winograd: backwardWinograd(invocation, geometry: g)

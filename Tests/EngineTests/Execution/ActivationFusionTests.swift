@@ -47,7 +47,7 @@ import Testing
                                        padding: .symmetric(1), groups: kind == "depthwise" ? 2 : 1)
         if kind == "winograd" {
             conv.winogradMinimumChannels = 1
-            conv.winogradMinimumPixels = .always
+            conv.winogradMinimum = .always
         } else {
             conv.winogradMinimumChannels = .max
         }

@@ -3,7 +3,7 @@ import Testing
 
 /// Winograd's F(2×2, 3×3) and F(4×4, 3×3) (``WinogradConvolution``) against the reference
 /// convolution and against the engine's direct method, forced on small cases
-/// (`winogradMinimumChannels` 1, `winogradMinimumPixels` `.always`, the variant by override).
+/// (`winogradMinimumChannels` 1, `winogradMinimum` `.always`, the variant by override).
 /// An F(2×2) VJP reads its F(2×2) forward's weights; cases also run with the forward direct, so
 /// that the VJP holds its own.
 @Suite struct WinogradConvolutionTests {
@@ -17,7 +17,7 @@ import Testing
                                      bias: bias ? randomTensor([weights[0]], seed: 32).values : nil,
                                      padding: padding, activation: activation)
         op.winogradMinimumChannels = 1
-        op.winogradMinimumPixels = forward ? .always : .init(forward: .max, inputGradient: 1)
+        op.winogradMinimum = forward ? .always : .init(forwardPixels: .max, inputGradientPixels: 1, inputGradientTiles: 1)
         op.winogradVariantOverride = variant
         return op
     }
@@ -56,7 +56,7 @@ import Testing
     func boxFilterByHand(_ variant: WinogradVariant) throws {
         var op = ConvolutionOperator(weights: Tensor(shape: [1, 1, 3, 3], repeating: 1), padding: .symmetric(1))
         op.winogradMinimumChannels = 1
-        op.winogradMinimumPixels = .always
+        op.winogradMinimum = .always
         op.winogradVariantOverride = variant
         let g = try op.window.geometry(inputHeight: 4, inputWidth: 4)
         #expect(op.usesWinograd(.forward, channels: 1, geometry: g))
@@ -84,9 +84,16 @@ import Testing
             let prepared = try #require(op.prepared(inputShapes: [input]) as? ConvolutionOperator)
             #expect([prepared.hasWinogradWeights(.forward), prepared.hasWinogradWeights(.inputGradient)] == chosen)
             #expect(!op.hasWinogradWeights(.forward) && !op.hasWinogradWeights(.inputGradient))
-            let method = prepared.backwardMethod(channels: input[0], geometry: g)
+            // Ten cotangent rows (a Jacobian), at least 160 tiles.
+            let method = prepared.backwardMethod(channels: input[0], geometry: g, rows: 10)
             #expect((method == .winograd) == chosen[1])
             #expect(prepared.hasTransposedWeights == (method == .transposed && groups != input[0]))
+            if chosen[1] {
+                // One row: Winograd only with at least 48 tiles, else columns on the weights themselves.
+                let tiles = prepared.winogradVariant(geometry: g).tiles(outputHeight: input[1], outputWidth: input[2])
+                #expect(prepared.backwardMethod(channels: input[0], geometry: g, rows: 1)
+                    == (tiles.rows * tiles.columns >= 48 ? .winograd : .columns))
+            }
             #expect(prepared.sharesWinogradWeights == (chosen[0] && chosen[1]
                 && prepared.winogradVariant(geometry: g) == .f2x2))
             return chosen
@@ -94,6 +101,11 @@ import Testing
         #expect(try uses([64, 64, 3, 3], input: [64, 56, 56]) == [true, true])
         #expect(try uses([256, 256, 3, 3], input: [256, 14, 14]) == [true, true])
         #expect(try uses([512, 512, 3, 3], input: [512, 7, 7]) == [false, true])
+        let layer4 = try #require(ConvolutionOperator(weights: Tensor(shape: [512, 512, 3, 3], repeating: 0.1), padding: .symmetric(1))
+            .prepared(inputShapes: [[512, 7, 7]]) as? ConvolutionOperator)
+        let g7 = try layer4.window.geometry(inputHeight: 7, inputWidth: 7)
+        #expect([1, 2, 3, 10].map { layer4.backwardMethod(channels: 512, geometry: g7, rows: $0) }
+            == [.columns, .columns, .winograd, .winograd])
         #expect(try uses([512, 512, 3, 3], input: [512, 6, 6]) == [false, false])
         // The tile by map size: 4×4 from 24×24 up, 2×2 below (resnet18's 14×14 maps).
         let layer = ConvolutionOperator(weights: Tensor(shape: [8, 8, 3, 3], repeating: 0.1), padding: .symmetric(1))
@@ -161,7 +173,7 @@ import Testing
             #expect(op.usesWinograd(.inputGradient, channels: testCase.input[0], geometry: g))
             let prepared = try #require(op.prepared(inputShapes: [testCase.input]) as? ConvolutionOperator)
             #expect(prepared.sharesWinogradWeights == (forward && variant == .f2x2))
-            #expect(prepared.backwardMethod(channels: testCase.input[0], geometry: g) == .winograd)
+            #expect(prepared.backwardMethod(channels: testCase.input[0], geometry: g, rows: 1) == .winograd)
             try checkGraph(singleNodeGraph(op, inputShape: testCase.input), reference: { x in
                 Reference.convolution(x, testCase.input, op)
             }, batch: 3)
