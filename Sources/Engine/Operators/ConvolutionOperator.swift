@@ -17,8 +17,8 @@ import CBLAS
 /// and pixels runs by Winograd's minimal filtering instead (``WinogradConvolution``): forward by
 /// F(2×2, 3×3) (16 GEMMs of depth `C`, 4/9 of the multiply-adds) on maps of at least 64 pixels,
 /// VJP by F(4×4, 3×3) on maps of at least ``largeTileMinimumSide`` (36 GEMMs, 1/4) and by
-/// F(2×2, 3×3) on smaller ones down to 7×7 when enough rows share the call
-/// (``winogradMinimum``); an F(2×2) VJP whose forward is F(2×2) reads the forward's transformed
+/// F(2×2, 3×3) on smaller ones down to 7×7 (there with at least 256 channels) when enough rows
+/// share the call (``winogradMinimum``); an F(2×2) VJP whose forward is F(2×2) reads the forward's transformed
 /// weights.
 ///
 /// VJP, for `N·K` cotangent rows: the fused activation masks `dY` in place, then either
@@ -79,13 +79,23 @@ public struct ConvolutionOperator: Operator {
         /// Tiles per call (cotangent rows × tiles per map) from which the VJP uses them; below,
         /// it runs by the columns method on the weights themselves.
         public var inputGradientTiles = 48
-        public init(forwardPixels: Int = 64, inputGradientPixels: Int = 49, inputGradientTiles: Int = 48) {
+        /// Input and output channels from which a map smaller than ``forwardPixels`` has its VJP
+        /// by Winograd. A 3×3/1 layer on 7×7 maps alone (C → C, batch 1 and 16) measured its
+        /// Jacobian VJP faster by Winograd at 256 channels (3.4–3.8 ms against 3.6–4.6 direct)
+        /// and at resnet18's 512, no faster at 128 and slower at 32 and 64 (0.83 against 0.48–0.54
+        /// ms at 64, batch 1): with few channels the transforms and the 8×8 overhang cost more
+        /// than the GEMMs save.
+        public var smallMapChannels = 256
+        public init(forwardPixels: Int = 64, inputGradientPixels: Int = 49, inputGradientTiles: Int = 48,
+                    smallMapChannels: Int = 256) {
             self.forwardPixels = forwardPixels
             self.inputGradientPixels = inputGradientPixels
             self.inputGradientTiles = inputGradientTiles
+            self.smallMapChannels = smallMapChannels
         }
-        /// Winograd on maps of any size, for any number of rows (tests).
-        public static let always = WinogradMinimum(forwardPixels: 1, inputGradientPixels: 1, inputGradientTiles: 1)
+        /// Winograd on maps of any size, for any number of rows and channels (tests).
+        public static let always = WinogradMinimum(forwardPixels: 1, inputGradientPixels: 1, inputGradientTiles: 1,
+                                                   smallMapChannels: 1)
     }
 
     /// A pass of the convolution.
@@ -230,15 +240,19 @@ public struct ConvolutionOperator: Operator {
     /// `true` when `pass` is to run by Winograd's minimal filtering on this geometry (it does once
     /// ``prepared(inputShapes:)`` built the weights): a 3×3 kernel at stride 1, dilation 1, one
     /// group, top and left padding at most 2 (the VJP pads by `2 − pad`), at least
-    /// ``winogradMinimumChannels`` input and output channels and the pass's minimum of input and
-    /// output pixels (``winogradMinimum``).
+    /// ``winogradMinimumChannels`` input and output channels (for a VJP on a map smaller than the
+    /// forward's minimum, ``WinogradMinimum/smallMapChannels``) and the pass's minimum of input
+    /// and output pixels (``winogradMinimum``).
     func usesWinograd(_ pass: Pass, channels: Int, geometry g: WindowGeometry) -> Bool {
+        let pixels = min(g.inputPlane, g.outputPlane)
         let minimumPixels = pass == .forward ? winogradMinimum.forwardPixels : winogradMinimum.inputGradientPixels
+        let minimumChannels = pass == .inputGradient && pixels < winogradMinimum.forwardPixels
+            ? max(winogradMinimumChannels, winogradMinimum.smallMapChannels) : winogradMinimumChannels
         return weights.shape.rank == 4 && g.kernelHeight == 3 && g.kernelWidth == 3 && groups == 1
             && g.strideHeight == 1 && g.strideWidth == 1 && g.dilationHeight == 1 && g.dilationWidth == 1
             && g.padTop <= 2 && g.padLeft <= 2
-            && min(channels, outputChannels) >= winogradMinimumChannels
-            && min(g.inputPlane, g.outputPlane) >= minimumPixels
+            && min(channels, outputChannels) >= minimumChannels
+            && pixels >= minimumPixels
     }
 
     /// The VJP method for an input of `channels` channels and `rows` cotangent rows per call.

@@ -17,7 +17,7 @@ import Testing
                                      bias: bias ? randomTensor([weights[0]], seed: 32).values : nil,
                                      padding: padding, activation: activation)
         op.winogradMinimumChannels = 1
-        op.winogradMinimum = forward ? .always : .init(forwardPixels: .max, inputGradientPixels: 1, inputGradientTiles: 1)
+        op.winogradMinimum = forward ? .always : .init(forwardPixels: .max, inputGradientPixels: 1, inputGradientTiles: 1, smallMapChannels: 1)
         op.winogradVariantOverride = variant
         return op
     }
@@ -66,7 +66,7 @@ import Testing
     }
 
     /// Which convolutions take the Winograd path by default: ResNet's 3×3/1 layers do (on 7×7
-    /// maps the VJP only); strided, grouped, dilated, 5×5, few-channel, 6×6-map and
+    /// maps the VJP only, with at least 256 channels); strided, grouped, dilated, 5×5, few-channel, 6×6-map and
     /// wide-padding ones do not — and only the former get transformed weights when prepared for
     /// their input shape. The weights regrouped for the transposed VJP are built only where that
     /// VJP runs.
@@ -107,6 +107,10 @@ import Testing
         #expect([1, 2, 3, 10].map { layer4.backwardMethod(channels: 512, geometry: g7, rows: $0) }
             == [.columns, .columns, .winograd, .winograd])
         #expect(try uses([512, 512, 3, 3], input: [512, 6, 6]) == [false, false])
+        // On 7×7 maps the VJP by Winograd needs 256 channels.
+        #expect(try uses([256, 256, 3, 3], input: [256, 7, 7]) == [false, true])
+        #expect(try uses([128, 512, 3, 3], input: [512, 7, 7]) == [false, false])
+        #expect(try uses([32, 32, 3, 3], input: [32, 7, 7]) == [false, false])
         // The tile by map size: 4×4 from 24×24 up, 2×2 below (resnet18's 14×14 maps).
         let layer = ConvolutionOperator(weights: Tensor(shape: [8, 8, 3, 3], repeating: 0.1), padding: .symmetric(1))
         func variant(_ side: Int) throws -> WinogradVariant {
