@@ -296,22 +296,14 @@ struct WinogradConvolution: Sendable {
     private func transformInputF2(_ x: UnsafePointer<Float>, channels: Range<Int>, geometry g: Geometry,
                                   tileRows: Range<Int>, firstTile: Int, tiles: Int, into v: UnsafeMutablePointer<Float>,
                                   rows: UnsafeMutablePointer<Float>) {
-        let tileColumns = g.tileColumns, used = 2 * tileColumns + 2, length = Self.halfRowLength(tileColumns: tileColumns)
+        let tileColumns = g.tileColumns, length = Self.halfRowLength(tileColumns: tileColumns)
         let positionStride = inputs * tiles
-        // Columns of the padded row that hold input pixels: x' = column + padLeft.
-        let lower = min(g.padLeft, used), upper = max(lower, min(used, g.inputWidth + g.padLeft))
         // Half rows: d (padded input rows) then t (Bᵀ d), even columns then odd, `length` apart.
         func half(_ index: Int) -> UnsafeMutablePointer<Float> { rows + index * length }
         for c in channels {
             let plane = x + c * g.inputHeight * g.inputWidth
             for ty in tileRows {
-                let top = 2 * ty - g.padTop
-                for r in 0..<4 {
-                    let even = half(2 * r), odd = half(2 * r + 1), y = top + r
-                    even.update(repeating: 0, count: 2 * length)
-                    guard y >= 0, y < g.inputHeight, lower < upper else { continue }
-                    deinterleave(plane + y * g.inputWidth - g.padLeft, columns: lower..<upper, even: even, odd: odd)
-                }
+                loadPaddedRows(plane, geometry: g, tileRow: ty, phaseLength: length, into: rows)
                 // Bᵀ along rows (t0 = d0 − d2, t1 = d1 + d2, t2 = d2 − d1, t3 = d1 − d3), 16 columns at a time.
                 for i in stride(from: 0, to: 2 * length, by: 16) {
                     let d0 = load(SIMD16<Float>.self, half(0) + i), d1 = load(SIMD16<Float>.self, half(2) + i)
@@ -326,6 +318,28 @@ struct WinogradConvolution: Sendable {
                     transformColumns(even: half(8 + 2 * i), odd: half(9 + 2 * i), into: base + 4 * i * positionStride,
                                      positionStride: positionStride, tileColumns: tileColumns)
                 }
+            }
+        }
+    }
+
+    /// The `m + 2` zero-padded input rows under tile row `ty` of one plane (`m` the tile side),
+    /// each split into `m` column phases (column `x` of the padded row in phase `x mod m` at
+    /// `x / m`), phase `q` of row `r` at `rows + (r·m + q)·phaseLength`: the padded row is
+    /// `m·Tw + 2` columns, of which `padLeft ..< padLeft + W` hold pixels.
+    @inline(__always)
+    func loadPaddedRows(_ plane: UnsafePointer<Float>, geometry g: Geometry, tileRow ty: Int, phaseLength length: Int,
+                        into rows: UnsafeMutablePointer<Float>) {
+        let m = variant.outputSize, used = m * g.tileColumns + 2
+        let lower = min(g.padLeft, used), upper = max(lower, min(used, g.inputWidth + g.padLeft))
+        let top = m * ty - g.padTop
+        for r in 0..<(m + 2) {
+            let row = rows + r * m * length, y = top + r
+            row.update(repeating: 0, count: m * length)
+            guard y >= 0, y < g.inputHeight, lower < upper else { continue }
+            let source = plane + y * g.inputWidth - g.padLeft
+            switch variant {
+            case .f2x2: deinterleave(source, columns: lower..<upper, even: row, odd: row + length)
+            case .f4x4: splitPhases(source, columns: lower..<upper, into: row, length: length)
             }
         }
     }

@@ -25,23 +25,15 @@ extension WinogradConvolution {
     func transformInputF4(_ x: UnsafePointer<Float>, channels: Range<Int>, geometry g: Geometry,
                           tileRows: Range<Int>, firstTile: Int, tiles: Int, into v: UnsafeMutablePointer<Float>,
                           rows: UnsafeMutablePointer<Float>) {
-        let tileColumns = g.tileColumns, used = 4 * tileColumns + 2
+        let tileColumns = g.tileColumns
         let length = Self.quarterRowLength(tileColumns: tileColumns), rowLength = 4 * length
         let positionStride = inputs * tiles
-        // Columns of the padded row that hold input pixels: x' = column + padLeft.
-        let lower = min(g.padLeft, used), upper = max(lower, min(used, g.inputWidth + g.padLeft))
         // Rows d0…d5 (padded input), then t0…t5 (Bᵀ d), each 4 phases of `length`.
         func row(_ index: Int) -> UnsafeMutablePointer<Float> { rows + index * rowLength }
         for c in channels {
             let plane = x + c * g.inputHeight * g.inputWidth
             for ty in tileRows {
-                let top = 4 * ty - g.padTop
-                for r in 0..<6 {
-                    let y = top + r
-                    row(r).update(repeating: 0, count: rowLength)
-                    guard y >= 0, y < g.inputHeight, lower < upper else { continue }
-                    splitPhases(plane + y * g.inputWidth - g.padLeft, columns: lower..<upper, into: row(r), length: length)
-                }
+                loadPaddedRows(plane, geometry: g, tileRow: ty, phaseLength: length, into: rows)
                 for i in stride(from: 0, to: rowLength, by: 16) {
                     let d0 = load(SIMD16<Float>.self, row(0) + i), d1 = load(SIMD16<Float>.self, row(1) + i)
                     let d2 = load(SIMD16<Float>.self, row(2) + i), d3 = load(SIMD16<Float>.self, row(3) + i)
@@ -76,7 +68,7 @@ extension WinogradConvolution {
     /// `phases + q·length` gets the padded row's columns `x ≡ q (mod 4)` at `x / 4`, for the
     /// columns `x` in `columns` (the others are left as they are); 32 columns at a time inside.
     @inline(__always)
-    private func splitPhases(_ source: UnsafePointer<Float>, columns: Range<Int>, into phases: UnsafeMutablePointer<Float>,
+    func splitPhases(_ source: UnsafePointer<Float>, columns: Range<Int>, into phases: UnsafeMutablePointer<Float>,
                              length: Int) {
         var x = columns.lowerBound
         while x < columns.upperBound, x % 4 != 0 {
