@@ -18,8 +18,8 @@ import CBLAS
 /// F(2×2, 3×3) (16 GEMMs of depth `C`, 4/9 of the multiply-adds) on maps of at least 64 pixels,
 /// VJP by F(4×4, 3×3) on maps of at least ``largeTileMinimumSide`` (36 GEMMs, 1/4) and by
 /// F(2×2, 3×3) on smaller ones down to 7×7 (there with at least 256 channels) when enough rows
-/// share the call (``winogradMinimum``); an F(2×2) VJP whose forward is F(2×2) reads the forward's transformed
-/// weights.
+/// share the call (``winogradMinimum``); an F(2×2) VJP whose forward is F(2×2) reads the
+/// forward's transformed weights.
 ///
 /// VJP, for `N·K` cotangent rows: the fused activation masks `dY` in place, then either
 /// - **transposed** (the default at stride 1 unless `M/g > 2·C/g`): per sub-pixel phase
@@ -68,9 +68,9 @@ public struct ConvolutionOperator: Operator {
     /// With few tiles per GEMM the transformed weights (16/9 of the weights' bytes with 2×2
     /// tiles) are read for too few columns: on resnet18's 512-channel 7×7 maps (16 tiles per
     /// frame) 2×2 tiles measured 2.5–2.9 ms per layer forward and 2.6–3.3 ms per single-gradient
-    /// VJP against 2.1–2.3 direct, while the Jacobian's VJP (10 cotangents, 160 tiles) took
-    /// 12.3–13.9 ms against 16.8–22.9 direct. On 14×14 maps (49 tiles) 2×2 tiles are faster in
-    /// both passes at batch 1.
+    /// VJP against 2.1–2.5 direct, while the Jacobian's VJP (10 cotangents, 160 tiles) took
+    /// 12.2–13.9 ms against 14.2–22.9 direct. Maps from 64 pixels (14×14: 49 tiles per frame)
+    /// have run both passes by Winograd since stop 10 (resnet18's Jacobian −29 %, forward −12 %).
     public struct WinogradMinimum: Sendable, Equatable {
         /// Map pixels (input and output) from which the forward runs by Winograd: 8×8.
         public var forwardPixels = 64
