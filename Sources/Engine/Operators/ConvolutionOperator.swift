@@ -32,14 +32,14 @@ import CBLAS
 /// constants; there is no weight gradient.
 public struct ConvolutionOperator: Operator {
     public var weights: Tensor {
-        didSet { rebuildDerivedWeights() }
+        didSet { dropDerivedWeights() }
     }
     public var bias: [Float]?
     public var window: SpatialWindow {
-        didSet { rebuildDerivedWeights() }
+        didSet { dropDerivedWeights() }
     }
     public var groups: Int {
-        didSet { rebuildDerivedWeights() }
+        didSet { dropDerivedWeights() }
     }
     /// Applied to every output element (see ``FusedActivation``): a `Relu` or `Clip` folded in
     /// by ``ActivationFusion``.
@@ -114,10 +114,10 @@ public struct ConvolutionOperator: Operator {
                                     strideHeight: strides.0, strideWidth: strides.1,
                                     dilationHeight: dilations.0, dilationWidth: dilations.1,
                                     padding: padding)
-        rebuildDerivedWeights()
     }
 
-    private mutating func rebuildDerivedWeights() {
+    /// Drops the weights derived by ``prepared(inputShapes:)``, which no longer match.
+    private mutating func dropDerivedWeights() {
         transposed = nil
         winogradForward = nil
         winogradInputGradient = nil
