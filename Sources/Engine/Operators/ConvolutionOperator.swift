@@ -66,6 +66,13 @@ public struct ConvolutionOperator: Operator {
     /// A pass of the convolution.
     public enum Pass: Sendable { case forward, inputGradient }
 
+    /// Forces the dense form (``DenseConvolution``) on (`true`: both passes, any rows) or off
+    /// (`false`) for every shape (tests); `nil` lets ``denseUse(channels:geometry:)`` decide. Set before
+    /// ``prepared(inputShapes:)``: changing it drops prepared weights.
+    public var denseOverride: Bool? {
+        didSet { if denseOverride != oldValue { dense = nil } }
+    }
+
     /// Forces the Winograd output tile (tests); `nil` chooses by the map's size
     /// (``winogradVariant(geometry:)``). Set before ``prepared(inputShapes:)``: changing it
     /// drops prepared weights.
@@ -97,6 +104,9 @@ public struct ConvolutionOperator: Operator {
     /// ``usesWinograd(_:channels:geometry:)`` holds for the shape.
     private var winogradForward: WinogradConvolution?
     private var winogradInputGradient: WinogradConvolution?
+    /// The convolution as a dense matrix, set by ``prepared(inputShapes:)`` when
+    /// ``denseUse(channels:geometry:)`` allows it for the shape.
+    private(set) var dense: DenseConvolution?
 
     /// - Parameters:
     ///   - weights: `M×(C/groups)×kH×kW`.
@@ -121,16 +131,27 @@ public struct ConvolutionOperator: Operator {
         transposed = nil
         winogradForward = nil
         winogradInputGradient = nil
+        dense = nil
     }
 
-    /// With the derived weights the passes use on an input of this shape: Winograd-transformed
-    /// weights for each pass that runs by Winograd (16/9 or 4 times the weights' memory; an
-    /// F(2×2) VJP shares its forward's), the weights regrouped per sub-pixel phase when the VJP
-    /// is transposed. Built here, not at init, because only the shape decides which are used.
+    /// With the derived weights the passes use on an input of this shape: the dense matrix when a
+    /// pass may run dense (``denseUse(channels:geometry:)``; nothing else when both always do),
+    /// Winograd-transformed weights for each pass that runs by Winograd (16/9 or 4 times the
+    /// weights' memory; an F(2×2) VJP shares its forward's), the weights regrouped per sub-pixel
+    /// phase when the VJP is transposed. Built here, not at init, because only the shape decides
+    /// which are used.
     public func prepared(inputShapes: [TensorShape]) -> any Operator {
         guard let (channels, height, width) = inputShapes[0].channelsHeightWidth,
               let g = try? window.geometry(inputHeight: height, inputWidth: width) else { return self }
         var result = self
+        switch denseUse(channels: channels, geometry: g) {
+        case .always:
+            result.dense = DenseConvolution(weights: weights, channels: channels, groups: groups, geometry: g)
+            return result
+        case .manyRows:
+            result.dense = DenseConvolution(weights: weights, channels: channels, groups: groups, geometry: g)
+        case .never: break
+        }
         if usesWinograd(.forward, channels: channels, geometry: g) {
             result.winogradForward = WinogradConvolution(forward: weights, variant: forwardWinogradVariant)
         }
@@ -312,6 +333,11 @@ public struct ConvolutionOperator: Operator {
     public func forward(_ invocation: ForwardInvocation) {
         let channels = invocation.inputShapes[0][0]
         let g = geometry(invocation.inputShapes[0])
+        if let dense = denseForm(.forward, inputShape: invocation.inputShapes[0], outputShape: invocation.outputShape,
+                                 geometry: g, rows: invocation.batch) {
+            forwardDense(invocation, dense: dense)
+            return
+        }
         let groupInputs = channels / groups, groupOutputs = outputChannels / groups
         let depth = groupInputs * g.kernelArea
         let outputFrame = invocation.outputShape.elementCount
@@ -432,7 +458,7 @@ public struct ConvolutionOperator: Operator {
     /// `destination[m][i] = activation(source[m][i] + bias[firstFilter + m])` for `count` filter
     /// rows of `length` values (in place when `source == destination`).
     @inline(__always)
-    private func epilogue(_ destination: UnsafeMutablePointer<Float>, rowStride: Int, from source: UnsafePointer<Float>,
+    func epilogue(_ destination: UnsafeMutablePointer<Float>, rowStride: Int, from source: UnsafePointer<Float>,
                           sourceStride: Int, filters firstFilter: Int, count: Int, length: Int) {
         for m in 0..<count {
             let d = destination + m * rowStride, s = source + m * sourceStride
@@ -453,6 +479,11 @@ public struct ConvolutionOperator: Operator {
         activation.maskGradient(invocation.outputGradient, output: invocation.output,
                                 frame: invocation.outputShape.elementCount, batch: invocation.batch,
                                 cotangentsPerFrame: invocation.cotangentsPerFrame, team: invocation.team)
+        if let dense = denseForm(.inputGradient, inputShape: invocation.inputShapes[0], outputShape: invocation.outputShape,
+                                 geometry: g, rows: invocation.rows) {
+            backwardDense(invocation, dense: dense)
+            return
+        }
         if isDepthwise(channels: channels) {
             guard let dx = invocation.inputGradients[0] else { return }
             let accumulate = invocation.accumulate[0]

@@ -89,7 +89,8 @@ import Testing
     /// Every case with the GEMMs cut three ways — as chosen (all frames and cotangent rows of a
     /// small map in one GEMM), one output row per GEMM (`gemmWidth` 1), and 20 columns per GEMM
     /// (small maps batched 2–3 frames or rows at a time, unevenly; large ones in bands of rows) —
-    /// and the VJP both ways (transposed per sub-pixel phase, and im2col columns + col2im).
+    /// and the VJP both ways (transposed per sub-pixel phase, and im2col columns + col2im); the
+    /// dense form is off (``DenseConvolutionTests`` has its own cases).
     @Test(arguments: cases, [nil, 1, 20])
     func forwardAndVJPMatchReference(_ testCase: Case, gemmWidth: Int?) throws {
         for method in [ConvolutionOperator.BackwardMethod.transposed, .columns] {
@@ -99,6 +100,7 @@ import Testing
                                          dilations: testCase.dilations, groups: testCase.groups)
             op.gemmWidthOverride = gemmWidth
             op.backwardMethodOverride = method
+            op.denseOverride = false
             try checkGraph(singleNodeGraph(op, inputShape: testCase.input), reference: { x in
                 Reference.convolution(x, testCase.input, op)
             }, batch: 3)
@@ -116,6 +118,7 @@ import Testing
                                          dilations: testCase.dilations, groups: testCase.groups, activation: .relu)
             op.gemmWidthOverride = gemmWidth
             op.backwardMethodOverride = method
+            op.denseOverride = false
             op.minimumParallelWork = 0
             try expectThreadsMatchOneThread(CompiledModel(singleNodeGraph(op, inputShape: testCase.input)), "\(method), ")
         }
@@ -150,6 +153,7 @@ import Testing
                                              strides: (2, 1), padding: .symmetric(1), groups: groups, activation: .relu)
                 op.gemmWidthOverride = gemmWidth
                 op.backwardMethodOverride = method
+                op.denseOverride = false
                 try checkGraph(singleNodeGraph(op, inputShape: input), reference: { x in
                     Reference.convolution(x, input, op).map { max($0, 0) }
                 }, batch: 3)

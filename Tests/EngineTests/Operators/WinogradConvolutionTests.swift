@@ -17,6 +17,7 @@ import Testing
                                      bias: bias ? randomTensor([weights[0]], seed: 32).values : nil,
                                      padding: padding, activation: activation)
         op.winogradMinimumChannels = 1
+        op.denseOverride = false
         op.winogradMinimum = forward ? .always : .init(forwardPixels: .max, inputGradientPixels: 1, inputGradientTiles: 1, smallMapChannels: 1)
         op.winogradVariantOverride = variant
         return op
@@ -58,6 +59,7 @@ import Testing
         op.winogradMinimumChannels = 1
         op.winogradMinimum = .always
         op.winogradVariantOverride = variant
+        op.denseOverride = false
         let g = try op.window.geometry(inputHeight: 4, inputWidth: 4)
         #expect(op.usesWinograd(.forward, channels: 1, geometry: g))
         let workspace = Workspace(model: try CompiledModel(singleNodeGraph(op, inputShape: [1, 4, 4])))

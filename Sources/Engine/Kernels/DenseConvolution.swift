@@ -1,0 +1,98 @@
+import CBLAS
+
+/// A convolution on a small map written out as the dense linear map it is: one frame's
+/// `C×H×W` input to its `M×Ho×Wo` output is `y = D·x`, with
+/// `D[(m·Ho + oh)·Wo + ow][(c·H + ih)·W + iw] = w[m][c − g·C/groups][i][j]` for every kernel tap
+/// `(i, j)` of filter `m` (group `g`) that lands on pixel `(ih, iw) = (oh·sH − padTop + i·dH,
+/// ow·sW − padLeft + j·dW)`, and 0 elsewhere (taps in the padding read zeros).
+///
+/// Frames are NCHW, so a batch is already the matrix `X` (`N×(C·H·W)`): the forward is one GEMM
+/// `Y = X·Dᵀ` and the VJP one GEMM `dX = dY·D` over all `N·K` cotangent rows — no im2col, no
+/// col2im. On maps no larger than the kernel (`H·W ≤ kH·kW`: 1×1 and 2×2 maps under a 3×3
+/// kernel) `D` has no more entries than there are multiply-adds in the direct form, most of
+/// which multiply padding.
+struct DenseConvolution: Sendable {
+    /// `D`: `outputs×inputs`, row-major.
+    let matrix: [Float]
+    /// `M·Ho·Wo`: one frame's output values.
+    let outputs: Int
+    /// `C·H·W`: one frame's input values.
+    let inputs: Int
+
+    /// - Parameters:
+    ///   - weights: `M×(C/groups)×kH×kW`.
+    ///   - channels: `C`.
+    init(weights: Tensor, channels: Int, groups: Int, geometry g: WindowGeometry) {
+        let filters = weights.shape[0], groupInputs = channels / groups, groupOutputs = filters / groups
+        let outputs = filters * g.outputPlane, inputs = channels * g.inputPlane
+        var matrix = [Float](repeating: 0, count: outputs * inputs)
+        let w = weights.values
+        for m in 0..<filters {
+            let firstChannel = m / groupOutputs * groupInputs
+            for oh in 0..<g.outputHeight {
+                for ow in 0..<g.outputWidth {
+                    let row = ((m * g.outputHeight + oh) * g.outputWidth + ow) * inputs
+                    for c in 0..<groupInputs {
+                        for i in 0..<g.kernelHeight {
+                            let ih = oh * g.strideHeight - g.padTop + i * g.dilationHeight
+                            guard ih >= 0, ih < g.inputHeight else { continue }
+                            for j in 0..<g.kernelWidth {
+                                let iw = ow * g.strideWidth - g.padLeft + j * g.dilationWidth
+                                guard iw >= 0, iw < g.inputWidth else { continue }
+                                let column = ((firstChannel + c) * g.inputHeight + ih) * g.inputWidth + iw
+                                matrix[row + column] += w[((m * groupInputs + c) * g.kernelHeight + i) * g.kernelWidth + j]
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        self.matrix = matrix
+        self.outputs = outputs
+        self.inputs = inputs
+    }
+
+    /// `Y = X·Dᵀ` for `frames` frames (`x`: `frames×inputs`, `y`: `frames×outputs`) on `threads`
+    /// of `team`. `y` gets the raw product: bias and activation are the caller's.
+    func forward(_ x: UnsafePointer<Float>, frames: Int, into y: UnsafeMutablePointer<Float>,
+                 team: ThreadTeam, threads: Int) {
+        matrix.withUnsafeBufferPointer { d in
+            forEachBlock(rows: frames, columns: outputs, team: team, threads: threads) { rows, columns in
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
+                            Int32(rows.count), Int32(columns.count), Int32(inputs),
+                            1, x + rows.lowerBound * inputs, Int32(inputs),
+                            d.baseAddress! + columns.lowerBound * inputs, Int32(inputs),
+                            0, y + rows.lowerBound * outputs + columns.lowerBound, Int32(outputs))
+            }
+        }
+    }
+
+    /// The VJP `dX (+)= dY·D` for `rows` cotangent rows (`dy`: `rows×outputs`, `dx`:
+    /// `rows×inputs`) on `threads` of `team`; adds onto `dx` when `accumulate`.
+    func inputGradient(_ dy: UnsafePointer<Float>, rows: Int, into dx: UnsafeMutablePointer<Float>, accumulate: Bool,
+                       team: ThreadTeam, threads: Int) {
+        matrix.withUnsafeBufferPointer { d in
+            forEachBlock(rows: rows, columns: inputs, team: team, threads: threads) { rows, columns in
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
+                            Int32(rows.count), Int32(columns.count), Int32(outputs),
+                            1, dy + rows.lowerBound * outputs, Int32(outputs),
+                            d.baseAddress! + columns.lowerBound, Int32(inputs),
+                            accumulate ? 1 : 0, dx + rows.lowerBound * inputs + columns.lowerBound, Int32(inputs))
+            }
+        }
+    }
+
+    /// Splits a `rows×columns` product into one block per thread: bands of rows when there are
+    /// at least as many rows as threads, else bands of columns (batch 1).
+    private func forEachBlock(rows: Int, columns: Int, team: ThreadTeam, threads: Int,
+                              _ body: (Range<Int>, Range<Int>) -> Void) {
+        let splitRows = rows >= threads
+        let count = splitRows ? rows : columns
+        let parts = max(1, min(threads, count))
+        team.forEach(items: parts, threads: parts) { part, _ in
+            let slice = (part * count / parts)..<((part + 1) * count / parts)
+            guard !slice.isEmpty else { return }
+            if splitRows { body(slice, 0..<columns) } else { body(0..<rows, slice) }
+        }
+    }
+}
