@@ -15,9 +15,9 @@ extension ConvolutionOperator {
     public static let denseMatrixLimit = 1 << 20
     /// Cotangent rows per call from which a VJP runs dense when the matrix is larger than twice
     /// the weights. The bundled model's 4×4 layers (32–64 channels, matrices 7–28 times their
-    /// weights) ran their Jacobian VJP 1.3–3× faster dense at 80 rows and more, about even at
-    /// 40 and up to 2× slower at 10–20; their forward (1 row per frame) was slower dense at every
-    /// batch size up to 64.
+    /// weights) ran their Jacobian VJP 1.4–3.0× faster dense at 80 rows and more, about even at
+    /// 40 and 1.3–2.6× slower at 10–20; their forward (1 row per frame) was no faster dense at
+    /// any batch size up to 64.
     public static let denseMinimumRows = 64
 
     /// When the dense form runs on this geometry (it does once ``prepared(inputShapes:)`` built

@@ -19,7 +19,9 @@ import CBLAS
 /// VJP by F(4×4, 3×3) on maps of at least ``largeTileMinimumSide`` (36 GEMMs, 1/4) and by
 /// F(2×2, 3×3) on smaller ones down to 7×7 (there with at least 256 channels) when enough rows
 /// share the call (``winogradMinimum``); an F(2×2) VJP whose forward is F(2×2) reads the
-/// forward's transformed weights.
+/// forward's transformed weights. On the smallest maps (a CNN's 1×1 and 2×2 ones) both passes,
+/// and on slightly larger ones the VJP of many rows, run as one dense matrix product over the
+/// whole batch instead (``DenseConvolution``, ``denseUse(channels:geometry:)``).
 ///
 /// VJP, for `N·K` cotangent rows: the fused activation masks `dY` in place, then either
 /// - **transposed** (the default at stride 1 unless `M/g > 2·C/g`): per sub-pixel phase
