@@ -10,7 +10,8 @@ import CBLAS
 /// `Y = X·Dᵀ` and the VJP one GEMM `dX = dY·D` over all `N·K` cotangent rows — no im2col, no
 /// col2im. On maps no larger than the kernel (`H·W ≤ kH·kW`: 1×1 and 2×2 maps under a 3×3
 /// kernel) `D` has no more entries than there are multiply-adds in the direct form, most of
-/// which multiply padding.
+/// which multiply padding; ``ConvolutionOperator/denseUse(channels:geometry:)`` decides where
+/// it runs.
 struct DenseConvolution: Sendable {
     /// `D`: `outputs×inputs`, row-major.
     let matrix: [Float]

@@ -15,8 +15,8 @@ extension ConvolutionOperator {
     public static let denseMatrixLimit = 1 << 20
     /// Cotangent rows per call from which a VJP runs dense when the matrix is larger than twice
     /// the weights. The bundled model's 4×4 layers (32–64 channels, matrices 7–28 times their
-    /// weights) ran their Jacobian VJP 1.4–3.0× faster dense at 80 rows and more, about even at
-    /// 40 and 1.3–2.6× slower at 10–20; their forward (1 row per frame) was no faster dense at
+    /// weights) ran their Jacobian VJP 1.4–3.0× faster dense at 80 rows and more, mixed at 40
+    /// (two faster, one 9 % slower) and 1.3–2.6× slower at 10–20; their forward (1 row per frame) was no faster dense at
     /// any batch size up to 64.
     public static let denseMinimumRows = 64
 
@@ -24,10 +24,10 @@ extension ConvolutionOperator {
     /// the matrix). Eligible: one group, a kernel that is not 1×1, and an input map of at most
     /// twice the kernel's taps (`H·W ≤ 2·kH·kW`: the matrix has at most twice as many entries as
     /// the direct form has multiply-adds, padding included). Then ``DenseUse/always`` when the
-    /// matrix has at most twice the weights' entries (under a 3×3 kernel: 1×1 maps, 2×2 maps,
-    /// and 4×4 → 2×2 at stride 2 — a CNN's last layers, whose im2col columns are mostly padding
-    /// and whose GEMMs are too thin to run fast), ``DenseUse/manyRows`` when it has at most
-    /// ``denseMatrixLimit``. ``denseOverride`` decides when set.
+    /// matrix has at most twice the weights' entries (under a 3×3 kernel padded by 1: 1×1 and 2×2
+    /// maps, and 2×2 → 1×1 at stride 2 — a CNN's last layers, whose im2col columns are mostly
+    /// padding and whose GEMMs are too thin to run fast), ``DenseUse/manyRows`` when it has at
+    /// most ``denseMatrixLimit`` (e.g. 4×4 maps of up to 64 channels). ``denseOverride`` decides when set.
     func denseUse(channels: Int, geometry g: WindowGeometry) -> DenseUse {
         guard weights.shape.rank == 4, groups > 0, weights.shape[1] * groups == channels else { return .never }
         if let denseOverride { return denseOverride ? .always : .never }
