@@ -27,6 +27,35 @@ import Testing
         #expect(report.sgemm_gflops > 1)
     }
 
+    struct ProfileReport: Decodable {
+        struct Row: Decodable {
+            var node: String
+            var op: String
+            var jacobian_backward_ms: Double
+        }
+        var profile: [Row]
+    }
+
+    /// `bench --profile` names how each convolution runs: the bundled model's 1×1 and 2×2 maps as
+    /// dense matrices in both passes, its 4×4 maps dense in the VJP of 64 rows or more, the rest
+    /// direct.
+    @Test func benchProfileNamesTheDenseConvolutions() throws {
+        let run = try ExplainCommandTests.run(["bench", "--json", "--profile", "--repeats", "1", "--batch", "1",
+                                               "--threads", "1"])
+        #expect(run.status == 0, "\(run.errors)")
+        let report = try JSONDecoder().decode(ProfileReport.self, from: Data(run.output.utf8))
+        var ops: [String: String] = [:]
+        for row in report.profile { ops[row.node] = row.op }
+        #expect(ops["/features/features.0/Conv"] == "Conv 7×7/2+relu")
+        #expect(ops["/features/features.3/Conv"] == "Conv 3×3/1+relu")
+        #expect(ops["/features/features.5/Conv"] == "Conv 3×3/2+relu")
+        for layer in [7, 9] { #expect(ops["/features/features.\(layer)/Conv"] == "Conv 3×3/1+relu dense VJP≥64") }
+        #expect(ops["/features/features.11/Conv"] == "Conv 3×3/2+relu dense VJP≥64")
+        for layer in [13, 15, 19] { #expect(ops["/features/features.\(layer)/Conv"] == "Conv 3×3/1+relu dense") }
+        #expect(ops["/features/features.17/Conv"] == "Conv 3×3/2+relu dense")
+        #expect(report.profile.allSatisfy { $0.jacobian_backward_ms >= 0 })
+    }
+
     @Test func modelInfoDescribesTheBundledModel() throws {
         let run = try ExplainCommandTests.run(["model", "info", "models/fashion-mnist-cnn.onnx"])
         #expect(run.status == 0, "\(run.errors)")

@@ -45,12 +45,19 @@ struct OperatorBreakdown {
         return OperatorBreakdown(rows: rows)
     }
 
-    /// The operator with the attributes that decide its cost, e.g. `Conv 3×3/2`, `Conv 3×3/1+relu` or `Conv dw 5×5/1`.
+    /// The operator with the attributes that decide its cost, e.g. `Conv 3×3/2`, `Conv 3×3/1+relu`,
+    /// `Conv dw 5×5/1`, `Conv 3×3/1 dense` (both passes as one dense matrix product) or
+    /// `Conv 3×3/1 dense VJP≥64` (the VJP of calls of at least 64 cotangent rows; fewer run direct).
     static func describe(_ node: CompiledNode) -> String {
         guard let conv = node.op as? ConvolutionOperator else { return node.op.typeName }
         let w = conv.window
         let kind = conv.groups == 1 ? "Conv" : conv.groups == node.inputShapes[0][0] ? "Conv dw" : "Conv g\(conv.groups)"
-        return "\(kind) \(w.kernelHeight)×\(w.kernelWidth)/\(w.strideHeight)" + (conv.activation.label.map { "+" + $0 } ?? "")
+        let dense = switch conv.denseUse(inputShape: node.inputShapes[0]) {
+        case .always: " dense"
+        case .manyRows: " dense VJP≥\(ConvolutionOperator.denseMinimumRows)"
+        case .never: ""
+        }
+        return "\(kind) \(w.kernelHeight)×\(w.kernelWidth)/\(w.strideHeight)" + (conv.activation.label.map { "+" + $0 } ?? "") + dense
     }
 
     /// The table `bench --profile` prints: every node, then totals per operator kind.
@@ -62,12 +69,12 @@ struct OperatorBreakdown {
         let total = (rows.reduce(0) { $0 + $1.forwardMs }, rows.reduce(0) { $0 + $1.gradientBackwardMs },
                      rows.reduce(0) { $0 + $1.jacobianBackwardMs })
         var lines = ["per node, ms per image: forward | backward of one gradient | backward of the Jacobian",
-                     pad("node", 28) + pad("op", 14) + pad("output", 14) + "  forward  grad bwd   Jac bwd"]
+                     pad("node", 28) + pad("op", 30) + pad("output", 14) + "  forward  grad bwd   Jac bwd"]
         for row in rows {
-            lines.append(pad(row.node, 28) + pad(row.op, 14) + pad(row.output.map(String.init).joined(separator: "×"), 14)
+            lines.append(pad(row.node, 28) + pad(row.op, 30) + pad(row.output.map(String.init).joined(separator: "×"), 14)
                          + ms(row.forwardMs) + ms(row.gradientBackwardMs) + ms(row.jacobianBackwardMs))
         }
-        lines.append(pad("total", 56) + ms(total.0) + ms(total.1) + ms(total.2))
+        lines.append(pad("total", 72) + ms(total.0) + ms(total.1) + ms(total.2))
         lines.append("")
         lines.append("per operator kind (share of the column's total):")
         var kinds: [String: (Double, Double, Double)] = [:]
@@ -77,7 +84,7 @@ struct OperatorBreakdown {
         }
         func share(_ v: Double, _ t: Double) -> String { String(format: "%9.3f %4.0f%%", v, t > 0 ? 100 * v / t : 0) }
         for (kind, v) in kinds.sorted(by: { $0.value.2 > $1.value.2 }) {
-            lines.append(pad(kind, 28) + share(v.0, total.0) + share(v.1, total.1) + share(v.2, total.2))
+            lines.append(pad(kind, 30) + share(v.0, total.0) + share(v.1, total.1) + share(v.2, total.2))
         }
         return lines.joined(separator: "\n")
     }

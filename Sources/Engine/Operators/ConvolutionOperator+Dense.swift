@@ -37,6 +37,15 @@ extension ConvolutionOperator {
         return entries <= Self.denseMatrixLimit ? .manyRows : .never
     }
 
+    /// How this convolution runs dense on an input frame of `inputShape` (`C×H×W`):
+    /// ``DenseUse/never`` unless ``prepared(inputShapes:)`` built the matrix for that shape.
+    public func denseUse(inputShape: TensorShape) -> DenseUse {
+        guard let dense, dense.inputs == inputShape.elementCount,
+              let (channels, height, width) = inputShape.channelsHeightWidth,
+              let g = try? window.geometry(inputHeight: height, inputWidth: width) else { return .never }
+        return denseUse(channels: channels, geometry: g)
+    }
+
     /// The prepared dense form when `pass` runs dense for this call: the shapes match the
     /// prepared matrix and ``denseUse(channels:geometry:)`` allows it for `rows` rows.
     func denseForm(_ pass: Pass, inputShape: TensorShape, outputShape: TensorShape, geometry g: WindowGeometry,
