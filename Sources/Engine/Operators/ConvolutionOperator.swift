@@ -69,8 +69,8 @@ public struct ConvolutionOperator: Operator {
     public enum Pass: Sendable { case forward, inputGradient }
 
     /// Forces the dense form (``DenseConvolution``) on (`true`: both passes, any rows) or off
-    /// (`false`) for every shape (tests); `nil` lets ``denseUse(channels:geometry:)`` decide. Set before
-    /// ``prepared(inputShapes:)``: changing it drops prepared weights.
+    /// (`false`) for every shape (tests); `nil` lets ``denseUse(channels:geometry:)`` decide.
+    /// Set before ``prepared(inputShapes:)``: changing it drops prepared weights.
     public var denseOverride: Bool? {
         didSet { if denseOverride != oldValue { dense = nil } }
     }
@@ -146,13 +146,11 @@ public struct ConvolutionOperator: Operator {
         guard let (channels, height, width) = inputShapes[0].channelsHeightWidth,
               let g = try? window.geometry(inputHeight: height, inputWidth: width) else { return self }
         var result = self
-        switch denseUse(channels: channels, geometry: g) {
-        case .always:
+        let denseUse = denseUse(channels: channels, geometry: g)
+        if denseUse != .never {
             result.dense = DenseConvolution(weights: weights, channels: channels, groups: groups, geometry: g)
-            return result
-        case .manyRows:
-            result.dense = DenseConvolution(weights: weights, channels: channels, groups: groups, geometry: g)
-        case .never: break
+            // Both passes dense, whatever the rows: no other derived weights are read.
+            if denseUse == .always { return result }
         }
         if usesWinograd(.forward, channels: channels, geometry: g) {
             result.winogradForward = WinogradConvolution(forward: weights, variant: forwardWinogradVariant)
@@ -461,7 +459,7 @@ public struct ConvolutionOperator: Operator {
     /// rows of `length` values (in place when `source == destination`).
     @inline(__always)
     func epilogue(_ destination: UnsafeMutablePointer<Float>, rowStride: Int, from source: UnsafePointer<Float>,
-                          sourceStride: Int, filters firstFilter: Int, count: Int, length: Int) {
+                  sourceStride: Int, filters firstFilter: Int, count: Int, length: Int) {
         for m in 0..<count {
             let d = destination + m * rowStride, s = source + m * sourceStride
             let b = bias?[firstFilter + m] ?? 0
