@@ -27,35 +27,74 @@ struct PaddedPlane {
         row * rowStride + (column % phases) * phaseWidth + column / phases
     }
 
+    /// Two-phase rows at most this long (in padded columns) are split through a padded copy
+    /// (``fillNarrowRow(_:from:width:padding:buffer:)``) when no sixteen source columns are paired.
+    static let narrowRowLimit = 64
+
     /// Writes `source` (`height×width`) into `plane`, with `padding` everywhere else.
     func fill(_ plane: UnsafeMutablePointer<Float>, from source: UnsafePointer<Float>, height: Int, width: Int,
               padding: Float = 0) {
-        for r in 0..<rows {
-            let row = plane + r * rowStride, h = r - top
-            guard h >= 0, h < height else {
-                row.update(repeating: padding, count: rowStride)
-                continue
-            }
-            let sourceRow = source + h * width
-            let paired = pairedColumns(width: width)
-            for q in 0..<phases {
-                let phase = row + q * phaseWidth
-                let columns = sourceColumns(phase: q, width: width)
-                phase.update(repeating: padding, count: columns.lowerBound)
-                if phases == 1 {
-                    phase.advanced(by: columns.lowerBound)
-                        .update(from: sourceRow + (columns.lowerBound - left), count: columns.count)
-                } else {
-                    for t in columns where !paired.contains(t) { phase[t] = sourceRow[t * phases + q - left] }
+        let paired = pairedColumns(width: width)
+        let narrow = phases == 2 && paired.isEmpty && rowStride <= Self.narrowRowLimit
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: narrow ? Self.narrowRowLimit + 16 : 0) { buffer in
+            for r in 0..<rows {
+                let row = plane + r * rowStride, h = r - top
+                guard h >= 0, h < height else {
+                    row.update(repeating: padding, count: rowStride)
+                    continue
                 }
-                (phase + columns.upperBound).update(repeating: padding, count: phaseWidth - columns.upperBound)
+                if narrow {
+                    fillNarrowRow(row, from: source + h * width, width: width, padding: padding, buffer: buffer.baseAddress!)
+                } else {
+                    fillRow(row, from: source + h * width, width: width, padding: padding, paired: paired)
+                }
             }
-            // Two phases: sixteen source columns split into eight of each phase at a time.
-            for t in stride(from: paired.lowerBound, to: paired.upperBound, by: 8) {
-                let pair = load(SIMD16<Float>.self, sourceRow + (2 * t - left))
-                store(pair.evenHalf, row + t)
-                store(pair.oddHalf, row + phaseWidth + t)
+        }
+    }
+
+    /// One two-phase row of at most ``narrowRowLimit`` padded columns: the source row is copied
+    /// into `buffer` at its padded place, padding around it, and split into the even and odd
+    /// phases eight columns at a time (a per-column copy costs more on such short rows).
+    private func fillNarrowRow(_ row: UnsafeMutablePointer<Float>, from sourceRow: UnsafePointer<Float>, width: Int,
+                               padding: Float, buffer: UnsafeMutablePointer<Float>) {
+        let padded = 2 * phaseWidth
+        buffer.update(repeating: padding, count: padded + 16)
+        let first = max(0, left), end = min(padded, width + left)
+        if end > first { (buffer + first).update(from: sourceRow + (first - left), count: end - first) }
+        var t = 0
+        while t + 8 <= phaseWidth {
+            let pair = load(SIMD16<Float>.self, buffer + 2 * t)
+            store(pair.evenHalf, row + t)
+            store(pair.oddHalf, row + phaseWidth + t)
+            t += 8
+        }
+        while t < phaseWidth {
+            row[t] = buffer[2 * t]
+            row[phaseWidth + t] = buffer[2 * t + 1]
+            t += 1
+        }
+    }
+
+    /// One row of the plane, phase by phase; columns in `paired` are split sixteen at a time.
+    private func fillRow(_ row: UnsafeMutablePointer<Float>, from sourceRow: UnsafePointer<Float>, width: Int,
+                         padding: Float, paired: Range<Int>) {
+        for q in 0..<phases {
+            let phase = row + q * phaseWidth
+            let columns = sourceColumns(phase: q, width: width)
+            phase.update(repeating: padding, count: columns.lowerBound)
+            if phases == 1 {
+                phase.advanced(by: columns.lowerBound)
+                    .update(from: sourceRow + (columns.lowerBound - left), count: columns.count)
+            } else {
+                for t in columns where !paired.contains(t) { phase[t] = sourceRow[t * phases + q - left] }
             }
+            (phase + columns.upperBound).update(repeating: padding, count: phaseWidth - columns.upperBound)
+        }
+        // Two phases: sixteen source columns split into eight of each phase at a time.
+        for t in stride(from: paired.lowerBound, to: paired.upperBound, by: 8) {
+            let pair = load(SIMD16<Float>.self, sourceRow + (2 * t - left))
+            store(pair.evenHalf, row + t)
+            store(pair.oddHalf, row + phaseWidth + t)
         }
     }
 

@@ -78,6 +78,8 @@ import Testing
              strides: (2, 2), padding: .symmetric(1), groups: 2),
         Case(name: "depthwise 5×5 stride 2, 40 wide, no left pad", input: [2, 7, 40], weights: [2, 1, 5, 5],
              strides: (2, 2), padding: .explicit(top: 2, left: 0, bottom: 2, right: 3), groups: 2),
+        Case(name: "depthwise 3×3 stride 2, 16 wide (narrow rows through a padded copy)", input: [2, 5, 16],
+             weights: [2, 1, 3, 3], strides: (2, 2), padding: .symmetric(1), groups: 2),
         Case(name: "depthwise stride 2 rows only", input: [2, 7, 10], weights: [2, 1, 3, 3], strides: (2, 1),
              padding: .symmetric(1), groups: 2),
         Case(name: "depthwise padding beyond the kernel's reach", input: [2, 5, 6], weights: [2, 1, 3, 3],

@@ -109,6 +109,12 @@ import Testing
         Case(name: "3×3 stride 2 pad 1, 37 wide (resnet's stem pool)", input: [2, 5, 37],
              window: SpatialWindow(kernel: 3, stride: 2, padding: 1)),
         Case(name: "stride 1, dilation 2, 21 wide", input: [1, 6, 21], window: SpatialWindow(kernel: 2, stride: 1, dilation: 2)),
+        // Rows of 16 and 14 columns at stride 2 are split into phases through a padded copy; at 16
+        // wide the last output's window reaches the copy's columns past the multiples of eight.
+        Case(name: "3×3 stride 2 pad 1, 16 wide (narrow rows)", input: [2, 5, 16],
+             window: SpatialWindow(kernel: 3, stride: 2, padding: 1)),
+        Case(name: "3×3 stride 2 pad 1, 14 wide (the bundled model's pool)", input: [1, 6, 14],
+             window: SpatialWindow(kernel: 3, stride: 2, padding: 1)),
     ]
 
     @Test(arguments: windows)
