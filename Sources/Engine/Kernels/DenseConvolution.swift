@@ -27,22 +27,19 @@ struct DenseConvolution: Sendable {
         let filters = weights.shape[0], groupInputs = channels / groups, groupOutputs = filters / groups
         let outputs = filters * g.outputPlane, inputs = channels * g.inputPlane
         var matrix = [Float](repeating: 0, count: outputs * inputs)
-        let w = weights.values
-        for m in 0..<filters {
-            let firstChannel = m / groupOutputs * groupInputs
-            for oh in 0..<g.outputHeight {
-                for ow in 0..<g.outputWidth {
-                    let row = ((m * g.outputHeight + oh) * g.outputWidth + ow) * inputs
+        let w = weights.values, taps = g.kernelArea, positions = g.outputPlane
+        // Which input pixel each tap of each output position reads (−1 in the padding).
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: taps * positions) { table in
+            PatchTable.fillUnfold(table.baseAddress!, geometry: g)
+            for m in 0..<filters {
+                let firstChannel = m / groupOutputs * groupInputs
+                for position in 0..<positions {
+                    let row = (m * positions + position) * inputs
                     for c in 0..<groupInputs {
-                        for i in 0..<g.kernelHeight {
-                            let ih = oh * g.strideHeight - g.padTop + i * g.dilationHeight
-                            guard ih >= 0, ih < g.inputHeight else { continue }
-                            for j in 0..<g.kernelWidth {
-                                let iw = ow * g.strideWidth - g.padLeft + j * g.dilationWidth
-                                guard iw >= 0, iw < g.inputWidth else { continue }
-                                let column = ((firstChannel + c) * g.inputHeight + ih) * g.inputWidth + iw
-                                matrix[row + column] += w[((m * groupInputs + c) * g.kernelHeight + i) * g.kernelWidth + j]
-                            }
+                        let plane = row + (firstChannel + c) * g.inputPlane, kernel = (m * groupInputs + c) * taps
+                        for tap in 0..<taps {
+                            let pixel = Int(table[tap * positions + position])
+                            if pixel >= 0 { matrix[plane + pixel] += w[kernel + tap] }
                         }
                     }
                 }
