@@ -36,7 +36,7 @@ struct PaddedPlane {
               padding: Float = 0) {
         let paired = pairedColumns(width: width)
         let narrow = phases == 2 && paired.isEmpty && rowStride <= Self.narrowRowLimit
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: narrow ? Self.narrowRowLimit + 16 : 0) { buffer in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: narrow ? Self.narrowRowLimit : 0) { buffer in
             for r in 0..<rows {
                 let row = plane + r * rowStride, h = r - top
                 guard h >= 0, h < height else {
@@ -58,7 +58,7 @@ struct PaddedPlane {
     private func fillNarrowRow(_ row: UnsafeMutablePointer<Float>, from sourceRow: UnsafePointer<Float>, width: Int,
                                padding: Float, buffer: UnsafeMutablePointer<Float>) {
         let padded = 2 * phaseWidth
-        buffer.update(repeating: padding, count: padded + 16)
+        buffer.update(repeating: padding, count: padded)
         let first = max(0, left), end = min(padded, width + left)
         if end > first { (buffer + first).update(from: sourceRow + (first - left), count: end - first) }
         var t = 0
