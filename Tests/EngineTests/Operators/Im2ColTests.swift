@@ -1,0 +1,106 @@
+import Testing
+@testable import Engine
+
+/// `Im2Col.fold` (col2im) against its definition, written out entry by entry: every column entry
+/// `(c·kH + i)·kW + j`, position `(oh, ow)` is added onto pixel `(oh·sH − padTop + i·dH,
+/// ow·sW − padLeft + j·dW)` of channel `c` when that pixel is inside the map. The terms reach
+/// each pixel in the same order as in the definition, so the sums must be equal, not just close.
+/// The cases at column stride 2 exercise the paired-tap path (vector runs, their edges, a last
+/// odd tap, maps too narrow for a vector); the others the plain loop.
+@Suite struct Im2ColTests {
+    struct Case: CustomTestStringConvertible, Sendable {
+        var name: String
+        var channels = 2
+        var height: Int, width: Int
+        var kernel: (Int, Int)
+        var strides: (Int, Int)
+        var pads: (top: Int, left: Int, bottom: Int, right: Int)
+        var dilations = (1, 1)
+        var testDescription: String { name }
+    }
+
+    static let cases: [Case] = [
+        Case(name: "7×7/2 pad 3 on 40×37 (resnet stem, odd width)", height: 40, width: 37, kernel: (7, 7),
+             strides: (2, 2), pads: (3, 3, 3, 3)),
+        Case(name: "3×3/2 pad 1 on 35×34", height: 35, width: 34, kernel: (3, 3), strides: (2, 2), pads: (1, 1, 1, 1)),
+        Case(name: "2×2/2 no pad on 33×36", height: 33, width: 36, kernel: (2, 2), strides: (2, 2), pads: (0, 0, 0, 0)),
+        Case(name: "1×4/2, asymmetric pads 0/3/1/0", height: 9, width: 41, kernel: (1, 4), strides: (1, 2),
+             pads: (0, 3, 1, 0)),
+        Case(name: "5×5/(3,2) pads 2/1/0/4", height: 23, width: 45, kernel: (5, 5), strides: (3, 2), pads: (2, 1, 0, 4)),
+        Case(name: "3×6/2 pad 5 (pads wider than the map's edge taps)", height: 12, width: 38, kernel: (3, 6),
+             strides: (2, 2), pads: (1, 5, 1, 5)),
+        Case(name: "7×7/2 pad 3 on a 5×6 map (no vector run)", height: 5, width: 6, kernel: (7, 7), strides: (2, 2),
+             pads: (3, 3, 3, 3)),
+        Case(name: "3×3/2 with row dilation 2", height: 20, width: 40, kernel: (3, 3), strides: (2, 2),
+             pads: (2, 1, 2, 1), dilations: (2, 1)),
+        Case(name: "3×3/2 with column dilation 2 (plain loop)", height: 15, width: 40, kernel: (3, 3), strides: (2, 2),
+             pads: (1, 2, 1, 2), dilations: (1, 2)),
+        Case(name: "3×3/1 pad 1 (plain loop)", height: 11, width: 19, kernel: (3, 3), strides: (1, 1), pads: (1, 1, 1, 1)),
+        Case(name: "3×3/3 (plain loop)", height: 16, width: 31, kernel: (3, 3), strides: (3, 3), pads: (1, 1, 1, 1)),
+    ]
+
+    static func geometry(_ c: Case) throws -> WindowGeometry {
+        let window = SpatialWindow(kernelHeight: c.kernel.0, kernelWidth: c.kernel.1, strideHeight: c.strides.0,
+                                   strideWidth: c.strides.1, dilationHeight: c.dilations.0,
+                                   dilationWidth: c.dilations.1,
+                                   padding: .explicit(top: c.pads.top, left: c.pads.left, bottom: c.pads.bottom,
+                                                      right: c.pads.right))
+        return try window.geometry(inputHeight: c.height, inputWidth: c.width)
+    }
+
+    /// The definition: entry by entry, in the order channel, kernel row, tap, output row, column.
+    static func referenceFold(_ columns: [Float], channels: Int, geometry g: WindowGeometry, band: Range<Int>,
+                              rowStride: Int, onto output: [Float]) -> [Float] {
+        var result = output
+        for c in 0..<channels {
+            for i in 0..<g.kernelHeight {
+                for j in 0..<g.kernelWidth {
+                    let row = (c * g.kernelHeight + i) * g.kernelWidth + j
+                    for oh in band {
+                        for ow in 0..<g.outputWidth {
+                            let y = oh * g.strideHeight - g.padTop + i * g.dilationHeight
+                            let x = ow * g.strideWidth - g.padLeft + j * g.dilationWidth
+                            guard y >= 0, y < g.inputHeight, x >= 0, x < g.inputWidth else { continue }
+                            result[(c * g.inputHeight + y) * g.inputWidth + x]
+                                += columns[row * rowStride + (oh - band.lowerBound) * g.outputWidth + ow]
+                        }
+                    }
+                }
+            }
+        }
+        return result
+    }
+
+    /// All output rows with tight rows, then bands of output rows inside columns whose rows are
+    /// wider than the band (as when several frames' columns sit side by side).
+    @Test(arguments: cases) func foldMatchesTheDefinition(_ c: Case) throws {
+        let g = try Self.geometry(c)
+        let rows = c.channels * g.kernelArea
+        var generator = SeededGenerator(seed: UInt64(c.height * 1000 + c.width))
+        let start = generator.uniform(count: c.channels * g.inputPlane, in: -1...1)
+        var bands = [0..<g.outputHeight]
+        if g.outputHeight >= 3 { bands += [0..<1, 1..<(g.outputHeight - 1), (g.outputHeight - 1)..<g.outputHeight] }
+        for band in bands {
+            for extra in [0, 13] {
+                let rowStride = band.count * g.outputWidth + extra
+                let columns = generator.uniform(count: rows * rowStride, in: -1...1)
+                let expected = Self.referenceFold(columns, channels: c.channels, geometry: g, band: band,
+                                                  rowStride: rowStride, onto: start)
+                var output = start
+                columns.withUnsafeBufferPointer { source in
+                    output.withUnsafeMutableBufferPointer { destination in
+                        Im2Col.fold(source.baseAddress!, channels: c.channels, geometry: g, outputRows: band,
+                                    addingInto: destination.baseAddress!, rowStride: rowStride)
+                    }
+                }
+                let mismatches = zip(output, expected).filter { $0 != $1 }.count
+                #expect(mismatches == 0, "band \(band), row stride \(rowStride): \(mismatches) of \(output.count) pixels differ")
+                // A case whose columns land nowhere would test nothing (a band may lie in the padding).
+                if band.count == g.outputHeight {
+                    let changed = zip(expected, start).filter { $0 != $1 }.count
+                    #expect(changed >= start.count / 3, "only \(changed) of \(start.count) pixels receive a term")
+                }
+            }
+        }
+    }
+}
