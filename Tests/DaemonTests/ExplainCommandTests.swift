@@ -21,10 +21,12 @@ import Testing
 
     struct Run { var status: Int32; var output: String; var errors: String }
 
-    static func run(_ arguments: [String]) throws -> Run {
+    /// Runs the binary with `arguments`, in the test's environment or in `environment`.
+    static func run(_ arguments: [String], environment: [String: String]? = nil) throws -> Run {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
+        if let environment { process.environment = environment }
         process.currentDirectoryURL = repository
         let output = Pipe(), errors = Pipe()
         process.standardOutput = output

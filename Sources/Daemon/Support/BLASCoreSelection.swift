@@ -14,8 +14,7 @@ enum BLASCoreSelection {
     static func reexecuteIfNeeded() {
         let environment = ProcessInfo.processInfo.environment
         guard environment["OPENBLAS_CORETYPE"] == nil, environment["SALIENCYD_BLAS_CORE"] != "keep",
-              fallbackCores.contains(BLAS.coreName.lowercased()),
-              let target = bestCore() else { return }
+              let flags = cpuFlags(), let target = upgrade(from: BLAS.coreName, cpuFlags: flags) else { return }
         setenv("OPENBLAS_CORETYPE", target, 1)
         let arguments = CommandLine.arguments.map { strdup($0) } + [nil]
         execv("/proc/self/exe", arguments)
@@ -23,13 +22,23 @@ enum BLASCoreSelection {
         unsetenv("OPENBLAS_CORETYPE")
     }
 
+    /// The kernel set to switch to from `current` (OpenBLAS's core name), or nil to keep it: only
+    /// from a fallback, and only to kernels the CPU's flags support.
+    static func upgrade(from current: String, cpuFlags flags: Set<String>) -> String? {
+        fallbackCores.contains(current.lowercased()) ? bestCore(cpuFlags: flags) : nil
+    }
+
     /// The OpenBLAS kernel set the CPU's flags support, if better than the fallbacks.
-    static func bestCore() -> String? {
-        guard let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let line = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
-        let flags = Set(line.split(separator: " ").map(String.init))
+    static func bestCore(cpuFlags flags: Set<String>) -> String? {
         if flags.isSuperset(of: ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"]) { return "SkylakeX" }
         if flags.isSuperset(of: ["avx2", "fma"]) { return "Haswell" }
         return nil
+    }
+
+    /// The first `flags` line of `/proc/cpuinfo`.
+    static func cpuFlags() -> Set<String>? {
+        guard let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
+        return Set(line.split(separator: " ").map(String.init))
     }
 }
