@@ -57,3 +57,39 @@ import Testing
         #expect(!BLASCoreSelection.fallbackCores.contains(chosen.lowercased()), "ran OpenBLAS's fallback \(chosen)")
     }
 }
+
+/// What `serve` logs and `bench` notes about the kernels in use.
+@Suite struct BLASKernelReportTests {
+    @Test func anExplicitNarrowerCoreIsNamedWithWhatTheCPURuns() {
+        let report = BLASCoreSelection.kernelReport(core: "Haswell", explicitCore: "Haswell", cpuFlags: BLASCoreSelectionTests.avx512)
+        #expect(report.narrowerThanCPU)
+        #expect(report.message.contains("OPENBLAS_CORETYPE=Haswell") && report.message.contains("SkylakeX"))
+    }
+
+    @Test(arguments: [
+        ("Cooperlake", "Cooperlake", BLASCoreSelectionTests.avx512),  // explicit, as wide as the CPU
+        ("Haswell", "Haswell", BLASCoreSelectionTests.avx2),
+        ("NeoverseN1", "NeoverseN1", BLASCoreSelectionTests.avx512),  // not compared
+    ] as [(String, String, Set<String>)])
+    func anExplicitCoreAsWideAsTheCPUIsOnlyNamed(core: String, explicit: String, flags: Set<String>) {
+        let report = BLASCoreSelection.kernelReport(core: core, explicitCore: explicit, cpuFlags: flags)
+        #expect(!report.narrowerThanCPU)
+        #expect(report.message == "OpenBLAS \(core) kernels (OPENBLAS_CORETYPE=\(explicit))")
+    }
+
+    @Test func openBLASsOwnChoiceIsOnlyNamed() {
+        let report = BLASCoreSelection.kernelReport(core: "Haswell", explicitCore: nil, cpuFlags: BLASCoreSelectionTests.avx512)
+        #expect(!report.narrowerThanCPU && report.message == "OpenBLAS Haswell kernels")
+    }
+
+    /// The built binary's `bench` prints the note when the environment pins narrower kernels.
+    @Test func benchNotesAPinnedNarrowerCore() throws {
+        let flags = try #require(BLASCoreSelection.cpuFlags())
+        guard BLASCoreSelection.bestCore(cpuFlags: flags) == "SkylakeX" else { return }  // needs an AVX-512 CPU
+        var environment = ProcessInfo.processInfo.environment
+        environment["OPENBLAS_CORETYPE"] = "Haswell"
+        let run = try ExplainCommandTests.run(["bench", "--repeats", "1", "--threads", "1"], environment: environment)
+        #expect(run.status == 0, "\(run.errors)")
+        #expect(run.output.contains("note       OpenBLAS Haswell kernels, as OPENBLAS_CORETYPE=Haswell asks, although this CPU runs SkylakeX's"))
+    }
+}

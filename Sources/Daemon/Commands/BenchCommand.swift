@@ -80,6 +80,8 @@ struct BenchCommand: ParsableCommand {
         }
         print("model      \(bundle.name): input \(model.inputShape), \(model.classCount) classes, \(String(format: "%.4f", gflop)) GFLOP per image forward")
         print("setup      batch \(batch), \(threads) thread(s) (\(parallel)), \(repeats) repeats, \(clock.rawValue) clock; sgemm \(String(format: "%.1f", report.sgemmGflops)) GFLOP/s (OpenBLAS \(report.blasCore) kernels)")
+        let kernels = BLASCoreSelection.currentKernelReport()
+        if kernels.narrowerThanCPU { print("note       \(kernels.message)") }
         print("per image  median (p10–p90)")
         for (name, value) in [("forward", forward), ("forward + gradient", gradient), ("forward + Jacobian", jacobian)] {
             print("  " + name.padding(toLength: 20, withPad: " ", startingAt: 0)
