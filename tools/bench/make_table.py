@@ -72,13 +72,15 @@ def main() -> int:
     args = ap.parse_args()
 
     m = machine()
-    rows, notes, first_pt = [], [], None
+    rows, notes, first_pt, sd_kernels = [], [], None, {}
     for case in args.cases:
         pt = load(args.dir / f"{case}.pytorch.json")
         sd = load(args.dir / f"{case}.saliencyd.json")
         if pt is None:
             raise SystemExit(f"missing {args.dir / (case + '.pytorch.json')}")
         first_pt = first_pt or pt
+        if sd and sd.get("blas_core"):
+            sd_kernels.setdefault(sd["blas_core"], []).append(sd.get("sgemm_gflops") or 0.0)
         classes = (sd or pt)["classes"]
         gflop = sd.get("gflop_per_image") if sd else None
         gflop_src = ""
@@ -133,6 +135,9 @@ def main() -> int:
                f"{pt0.get('cpu_capability')}); env "
                + ", ".join(f"{k}={'unset' if v is None else v}" for k, v in (pt0.get("env") or {}).items())
                if pt0 else "")
+    for core, rates in sd_kernels.items():
+        out.append(f"- saliencyd: OpenBLAS {core} kernels, sgemm {min(rates):.0f}–{max(rates):.0f} GFLOP/s "
+                   f"(measured before each model)")
     out += ["", "| " + " | ".join(header) + " |", "|" + "|".join(align) + "|"]
     out += ["| " + " | ".join(r) + " |" for r in rows]
     out += [
