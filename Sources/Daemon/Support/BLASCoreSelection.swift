@@ -2,9 +2,9 @@ import Engine
 import Foundation
 
 /// OpenBLAS chooses its kernels from CPUID when the library loads. On virtual machines whose CPU
-/// reports a generic model it falls back to `Prescott` (SSE3) kernels — on this project's machine
-/// that is 30 GFLOP/s of `sgemm` instead of 157 with the AVX-512 `SkylakeX` kernels the CPU
-/// supports. Since the choice is made before `main`, saliencyd re-executes itself once with
+/// reports a generic model it falls back to `Prescott` (SSE3) kernels — on the project's earlier
+/// Xeon VM that was 30 GFLOP/s of `sgemm` instead of 157 with the AVX-512 `SkylakeX` kernels the
+/// CPU supports. Since the choice is made before `main`, saliencyd re-executes itself once with
 /// `OPENBLAS_CORETYPE` set when OpenBLAS fell back although `/proc/cpuinfo` shows AVX-512 or
 /// AVX2. An explicit `OPENBLAS_CORETYPE`, or `SALIENCYD_BLAS_CORE=keep`, is left alone.
 enum BLASCoreSelection {
