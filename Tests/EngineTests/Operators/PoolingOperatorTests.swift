@@ -141,6 +141,44 @@ import Testing
         }
     }
 
+    /// The plane sum's vector partial sums, on lengths around its 32- and 8-wide steps: integers
+    /// below 2²⁴ add exactly in any order, so the sums must be exact.
+    @Test(arguments: [0, 1, 7, 8, 9, 31, 32, 33, 49, 100, 196, 1000, 3136])
+    func planeSumIsExactOnIntegers(count: Int) {
+        let values = (0..<count).map { Float($0 % 13) - 6 + Float($0 / 13) }
+        let expected = values.reduce(0, +)
+        #expect(values.withUnsafeBufferPointer { SpatialMeanOperator.sum($0.baseAddress!, count: count) } == expected)
+    }
+
+    /// Planes of 1×1 to 112×112 on two threads, the means against the reference in double
+    /// precision, the VJP against its formula `dx[c, h, w] = dy[c] / (H·W)` for every cotangent
+    /// row, and threads against one. Passes of at least 1 Mi floats are spread over the threads:
+    /// [128, 64, 64] in both passes (2 frames of 512 Ki floats, 6 cotangent rows).
+    @Test(arguments: [[512, 7, 7], [2, 112, 112], [3000, 1, 1], [96, 29, 31], [128, 64, 64]] as [TensorShape])
+    func spatialMeanOnLargeMapsOverThreads(shape: TensorShape) throws {
+        let model = try CompiledModel(singleNodeGraph(SpatialMeanOperator(), inputShape: shape))
+        let (batch, cotangents, channels, plane) = (2, 3, shape[0], shape[1] * shape[2])
+        let workspace = Workspace(model: model, maxBatch: batch, maxCotangents: cotangents, threads: 2)
+        var random = SeededGenerator(seed: 11)
+        let input = random.uniform(count: batch * shape.elementCount, in: -1...1)
+        try workspace.forward(input, batch: batch)
+        for b in 0..<batch {
+            let frame = input[(b * shape.elementCount)..<((b + 1) * shape.elementCount)].map(Double.init)
+            expectCloseRelativeToMax(Array(workspace.outputs[(b * channels)..<((b + 1) * channels)]),
+                                     Reference.spatialMean(frame, shape), tolerance: 1e-6, "frame \(b)")
+        }
+        let seeds = random.uniform(count: batch * cotangents * channels, in: -1...1)
+        try seeds.withUnsafeBufferPointer { try workspace.backward(.vectors($0, perFrame: cotangents)) }
+        let gradient = Array(workspace.inputGradient)
+        let expected = (0..<(batch * cotangents * channels)).flatMap { index in
+            [Float](repeating: seeds[index] / Float(plane), count: plane)
+        }
+        #expect(gradient.count == expected.count)
+        let mismatches = zip(gradient, expected).filter { abs($0 - $1) > 1e-7 * max(1, abs($1)) }.count
+        #expect(mismatches == 0, "\(mismatches) of \(gradient.count) gradient entries differ")
+        try expectThreadsMatchOneThread(model, "\(shape): ")
+    }
+
     /// The argmaxes are kept per frame: in a batch, each cotangent row must route to its own
     /// frame's maxima.
     @Test func maxPoolRoutesEachCotangentToItsOwnFramesMaximum() throws {
