@@ -26,13 +26,21 @@ public struct SwishOperator: ElementwiseActivation {
         while i < count { y[i] = value(x[i]); i += 1 }
     }
 
-    /// Eight at a time through ``logisticSigmoid(_:)``.
+    /// Eight at a time, with `σ(x)` read back from the forward output as `y / x` (no second
+    /// exponential): `y = x·σ(x)` to a rounding or two, so the quotient is `σ(x)` to a few ulp.
+    /// Below `|x| < 2⁻²⁰`, where `y` loses digits and `y / x` is undefined at 0,
+    /// `σ(x) = 1/2 + x/4` (the next term, `x³/48`, is below 1e-19).
     public func derivatives(input x: UnsafePointer<Float>, output y: UnsafePointer<Float>, count: Int,
                             into d: UnsafeMutablePointer<Float>) {
         var i = 0
         while i + 8 <= count {
-            let s = logisticSigmoid(UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self))
+            let u = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
             let v = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
+            // |x| by clearing the sign bit (`pointwiseMax(u, -u)` compiles to a scalar loop).
+            let magnitude = unsafeBitCast(unsafeBitCast(u, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, to: SIMD8<Float>.self)
+            let small = magnitude .< 0x1p-20
+            var s = v / u.replacing(with: 1, where: small)
+            s.replace(with: 0.5 + 0.25 * u, where: small)
             UnsafeMutableRawPointer(d + i).storeBytes(of: s + v * (1 - s), as: SIMD8<Float>.self)
             i += 8
         }
