@@ -36,7 +36,8 @@ public struct SwishOperator: ElementwiseActivation {
         while i + 8 <= count {
             let u = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
             let v = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
-            // |x| by clearing the sign bit (`pointwiseMax(u, -u)` compiles to a scalar loop).
+            // |x| by clearing the sign bit: with `pointwiseMax(u, -u)` this loop took 2.4× as long
+            // as the one through the exponential.
             let magnitude = unsafeBitCast(unsafeBitCast(u, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, to: SIMD8<Float>.self)
             let small = magnitude .< 0x1p-20
             var s = v / u.replacing(with: 1, where: small)
