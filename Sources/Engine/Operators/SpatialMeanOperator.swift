@@ -59,12 +59,8 @@ public struct SpatialMeanOperator: Operator {
     /// threshold against 0.14–0.28 on one thread).
     @inline(__always)
     static func forEachPlaneGroup(planes: Int, plane: Int, team: ThreadTeam, _ body: (Range<Int>) -> Void) {
-        guard planes * plane >= 1 << 20, team.count > 1 else { return body(0..<planes) }
-        let perGroup = max(1, (1 << 14) / max(plane, 1))
-        let groups = (planes + perGroup - 1) / perGroup
-        team.forEach(items: groups) { group, _ in
-            body((group * perGroup)..<min(planes, (group + 1) * perGroup))
-        }
+        let plane = max(plane, 1)
+        team.forEachRange(planes, grain: max(1, (1 << 14) / plane), minimumParallel: ((1 << 20) + plane - 1) / plane, body)
     }
 
     /// `Σ x[i]` for `i < count`, in four independent 8-wide partial sums (a serial scalar sum
