@@ -1,6 +1,4 @@
 // Times Im2Col.fold of two revisions in one process, alternating (see fold.sh).
-import Foundation
-func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 // (name, channels, height, width, kernel, stride, pad): the stride-2 convolutions of torchvision's
 // resnet18 whose input-gradient goes through the column matrix, and a stride-1 control.
 let shapes: [(String, Int, Int, Int, Int, Int, Int)] = [
@@ -22,16 +20,7 @@ for (name, channels, h, w, k, s, p) in shapes {
     OldIm2Col.fold(columns, channels: channels, geometry: g, addingInto: a)
     NewIm2Col.fold(columns, channels: channels, geometry: g, addingInto: b)
     for i in 0..<(channels * h * w) where !(a[i] == b[i]) { fatalError("\(name): mismatch at \(i): \(a[i]) vs \(b[i])") }
-    var ratios: [Double] = [], tOld: [Double] = [], tNew: [Double] = []
-    for _ in 0..<41 {
-        var t = now()
-        OldIm2Col.fold(columns, channels: channels, geometry: g, addingInto: a)
-        let x = Double(now() - t) / 1000
-        t = now()
-        NewIm2Col.fold(columns, channels: channels, geometry: g, addingInto: b)
-        let y = Double(now() - t) / 1000
-        tOld.append(x); tNew.append(y); ratios.append(y / x)
-    }
-    ratios.sort(); tOld.sort(); tNew.sort()
-    print("\(name): old \(String(format: "%.0f", tOld[20])) µs, new \(String(format: "%.0f", tNew[20])) µs, new/old median \(String(format: "%.2f", ratios[20])) (p10 \(String(format: "%.2f", ratios[4])), p90 \(String(format: "%.2f", ratios[36])))")
+    compareAlternately(name, divisor: 1000, unit: "µs",
+                       old: { OldIm2Col.fold(columns, channels: channels, geometry: g, addingInto: a) },
+                       new: { NewIm2Col.fold(columns, channels: channels, geometry: g, addingInto: b) })
 }

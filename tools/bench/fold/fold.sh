@@ -6,12 +6,7 @@
 # sums on every shape.
 #
 # Usage: tools/bench/fold/fold.sh [OLD_REV]   (default: HEAD~1)
-set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/../../.." && pwd)
-old_rev=${1:-HEAD~1}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/../ab-common.sh" "$@"
 git -C "$repo" show "$old_rev:Sources/Engine/Kernels/Im2Col.swift" | sed 's/^enum Im2Col/enum OldIm2Col/' > "$work/old.swift"
 sed 's/^enum Im2Col/enum NewIm2Col/' "$repo/Sources/Engine/Kernels/Im2Col.swift" > "$work/new.swift"
 # WindowGeometry and its error type, without the rest of the engine.
@@ -22,5 +17,5 @@ print(s[s.index("public struct OperatorError"):], end="")
 ' "$repo/Sources/Engine/EngineError.swift" > "$work/error.swift"
 cat "$repo/Sources/Engine/Kernels/VectorMemory.swift" "$repo/Sources/Engine/Operators/SpatialWindow.swift" \
     "$work/error.swift" "$here/bench.swift" > "$work/main.swift"
-swiftc -O -wmo "$work/main.swift" "$work/old.swift" "$work/new.swift" -o "$work/fold"
+swiftc -O -wmo "$work/main.swift" "$ab_timing" "$work/old.swift" "$work/new.swift" -o "$work/fold"
 "$work/fold"

@@ -1,6 +1,4 @@
 // Times PaddedPlane.fill of two revisions in one process, alternating (see fill.sh).
-import Foundation
-func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 // (name, height, width, stride, pad, kernel)
 let shapes: [(String, Int, Int, Int, Int, Int)] = [("14 wide s2 (bundled pool, mobilenet 14→7)", 14, 14, 2, 1, 3),
     ("16 wide s2", 16, 16, 2, 1, 3), ("28 wide s2", 28, 28, 2, 1, 3), ("112 wide s2", 112, 112, 2, 1, 3), ("56 wide s1", 56, 56, 1, 1, 3)]
@@ -18,16 +16,7 @@ for (name, h, w, s, p, k) in shapes {
         new.fill(b, from: src + q * h * w, height: h, width: w, padding: -.infinity)
         for i in 0..<old.count where !(a[i] == b[i]) { fatalError("\(name): mismatch at \(i)") }
     }
-    var ratios: [Double] = [], tOld: [Double] = [], tNew: [Double] = []
-    for _ in 0..<41 {
-        var t = now()
-        for q in 0..<planes { old.fill(a, from: src + q * h * w, height: h, width: w, padding: -.infinity) }
-        let x = Double(now() - t) / Double(planes)
-        t = now()
-        for q in 0..<planes { new.fill(b, from: src + q * h * w, height: h, width: w, padding: -.infinity) }
-        let y = Double(now() - t) / Double(planes)
-        tOld.append(x); tNew.append(y); ratios.append(y / x)
-    }
-    ratios.sort(); tOld.sort(); tNew.sort()
-    print("\(name): old \(Int(tOld[20])) ns/plane, new \(Int(tNew[20])) ns/plane, new/old median \(String(format: "%.2f", ratios[20])) (p10 \(String(format: "%.2f", ratios[4])), p90 \(String(format: "%.2f", ratios[36])))")
+    compareAlternately(name, divisor: Double(planes), unit: "ns/plane",
+                       old: { for q in 0..<planes { old.fill(a, from: src + q * h * w, height: h, width: w, padding: -.infinity) } },
+                       new: { for q in 0..<planes { new.fill(b, from: src + q * h * w, height: h, width: w, padding: -.infinity) } })
 }

@@ -6,12 +6,7 @@
 # both fill every plane identically.
 #
 # Usage: tools/bench/padded-plane/fill.sh [OLD_REV]   (default: HEAD~1)
-set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/../../.." && pwd)
-old_rev=${1:-HEAD~1}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/../ab-common.sh" "$@"
 strip() {  # drop the window-geometry initialiser (it needs the engine's types) and rename the type
   python3 -c '
 import sys
@@ -23,5 +18,5 @@ print((s[:a] + s[b:]).replace("struct PaddedPlane", "struct " + sys.argv[1]), en
 git -C "$repo" show "$old_rev:Sources/Engine/Kernels/PaddedPlane.swift" | strip OldPlane > "$work/old.swift"
 strip NewPlane < "$repo/Sources/Engine/Kernels/PaddedPlane.swift" > "$work/new.swift"
 cat "$repo/Sources/Engine/Kernels/VectorMemory.swift" "$here/bench.swift" > "$work/main.swift"
-swiftc -O -wmo "$work/main.swift" "$work/old.swift" "$work/new.swift" -o "$work/fill"
+swiftc -O -wmo "$work/main.swift" "$ab_timing" "$work/old.swift" "$work/new.swift" -o "$work/fill"
 "$work/fill"
