@@ -1,6 +1,13 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// The AVX-512 kernels' instruction set; other architectures build that target empty.
+#if arch(x86_64)
+let avx512TargetFlags = ["-target-cpu", "skylake-avx512"]
+#else
+let avx512TargetFlags: [String] = []
+#endif
+
 let package = Package(
     name: "saliencyd",
     platforms: [.macOS(.v14)],
@@ -44,9 +51,15 @@ let package = Package(
 
         .target(
             name: "Engine",
-            dependencies: ["CBLAS", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
-            exclude: ["ONNX/Generated/README.md"],
+            dependencies: ["CBLAS", "AVX512Kernels", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["ONNX/Generated/README.md", "AVX512Kernels"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        // The engine's AVX-512 kernels (its GEMM), compiled for skylake-avx512 and optimised in
+        // every configuration; the engine calls them only on CPUs whose flags show AVX-512.
+        .target(
+            name: "AVX512Kernels",
+            path: "Sources/Engine/AVX512Kernels",
+            swiftSettings: [.unsafeFlags(["-Ounchecked"] + avx512TargetFlags)]),
         .target(
             name: "Pipeline",
             dependencies: [
@@ -67,7 +80,7 @@ let package = Package(
             ]),
 
         .testTarget(
-            name: "EngineTests", dependencies: ["Engine", "CBLAS"],
+            name: "EngineTests", dependencies: ["Engine", "AVX512Kernels", "CBLAS"],
             exclude: ["ONNX/ConformanceExclusions.txt"]),
         .testTarget(name: "DaemonTests", dependencies: [
             "Daemon", "Pipeline", "Engine",

@@ -56,11 +56,10 @@ struct DenseConvolution: Sendable {
                  team: ThreadTeam, threads: Int) {
         matrix.withUnsafeBufferPointer { d in
             forEachBlock(rows: frames, columns: outputs, team: team, threads: threads) { rows, columns in
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
-                            Int32(rows.count), Int32(columns.count), Int32(inputs),
-                            1, x + rows.lowerBound * inputs, Int32(inputs),
-                            d.baseAddress! + columns.lowerBound * inputs, Int32(inputs),
-                            0, y + rows.lowerBound * outputs + columns.lowerBound, Int32(outputs))
+                GEMM.multiply(transposeB: true, m: rows.count, n: columns.count, k: inputs,
+                              a: x + rows.lowerBound * inputs, lda: inputs,
+                              b: d.baseAddress! + columns.lowerBound * inputs, ldb: inputs,
+                              c: y + rows.lowerBound * outputs + columns.lowerBound, ldc: outputs)
             }
         }
     }
@@ -71,11 +70,10 @@ struct DenseConvolution: Sendable {
                        team: ThreadTeam, threads: Int) {
         matrix.withUnsafeBufferPointer { d in
             forEachBlock(rows: rows, columns: inputs, team: team, threads: threads) { rows, columns in
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                            Int32(rows.count), Int32(columns.count), Int32(outputs),
-                            1, dy + rows.lowerBound * outputs, Int32(outputs),
-                            d.baseAddress! + columns.lowerBound, Int32(inputs),
-                            accumulate ? 1 : 0, dx + rows.lowerBound * inputs + columns.lowerBound, Int32(inputs))
+                GEMM.multiply(m: rows.count, n: columns.count, k: outputs,
+                              a: dy + rows.lowerBound * outputs, lda: outputs,
+                              b: d.baseAddress! + columns.lowerBound, ldb: inputs,
+                              beta: accumulate ? 1 : 0, c: dx + rows.lowerBound * inputs + columns.lowerBound, ldc: inputs)
             }
         }
     }

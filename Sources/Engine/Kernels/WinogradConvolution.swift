@@ -255,10 +255,9 @@ struct WinogradConvolution: Sendable {
         for position in positions {
             // The forward's `U` is `inputs × outputs` here: read it transposed at the mirrored position.
             let stored = readsForwardWeights ? Self.mirrored(position: position) : position
-            cblas_sgemm(CblasRowMajor, readsForwardWeights ? CblasTrans : CblasNoTrans, CblasNoTrans,
-                        Int32(outputs), Int32(tiles), Int32(inputs),
-                        1, u + stored * outputs * inputs, Int32(readsForwardWeights ? outputs : inputs),
-                        v + position * inputs * tiles, Int32(tiles), 0, m + position * outputs * tiles, Int32(tiles))
+            GEMM.multiply(transposeA: readsForwardWeights, m: outputs, n: tiles, k: inputs,
+                          a: u + stored * outputs * inputs, lda: readsForwardWeights ? outputs : inputs,
+                          b: v + position * inputs * tiles, ldb: tiles, c: m + position * outputs * tiles, ldc: tiles)
         }
     }
 

@@ -417,9 +417,9 @@ public struct ConvolutionOperator: Operator {
                             unfold(x, rows: rows, into: scratch, rowStride: count)
                             (columns, columnStride) = (UnsafePointer(scratch), count)
                         }
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                                    Int32(filters), Int32(count), Int32(depth),
-                                    1, wg, Int32(depth), columns, Int32(columnStride), 0, y, Int32(plane))
+                        GEMM.multiply(m: filters, n: count, k: depth,
+                                      a: wg, lda: depth,
+                                      b: columns, ldb: columnStride, c: y, ldc: plane)
                         epilogue(y, rowStride: plane, from: y, sourceStride: plane, filters: biasIndex, count: filters,
                                  length: count)
                     case let .items(frames):
@@ -436,9 +436,9 @@ public struct ConvolutionOperator: Operator {
                                 unfold(x, rows: 0..<g.outputHeight, into: columns + slot * plane, rowStride: columnCount)
                             }
                         }
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                                    Int32(filters), Int32(columnCount), Int32(depth),
-                                    1, wg, Int32(depth), columns, Int32(columnCount), 0, product, Int32(columnCount))
+                        GEMM.multiply(m: filters, n: columnCount, k: depth,
+                                      a: wg, lda: depth,
+                                      b: columns, ldb: columnCount, c: product, ldc: columnCount)
                         for (slot, frame) in frames.enumerated() {
                             epilogue(frameOutput(frame) + firstFilter * plane, rowStride: plane, from: product + slot * plane,
                                      sourceStride: columnCount, filters: biasIndex, count: filters, length: plane)
@@ -602,15 +602,15 @@ public struct ConvolutionOperator: Operator {
                             }
                             let target = rowInputGradient(row) + firstChannel * inputPlane
                             if direct {
-                                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                                            Int32(channelCount), Int32(count), Int32(depth),
-                                            1, a, Int32(depth), columns, Int32(columnStride),
-                                            accumulate ? 1 : 0, target + gridRows.lowerBound * inputWidth, Int32(inputPlane))
+                                GEMM.multiply(m: channelCount, n: count, k: depth,
+                                              a: a, lda: depth,
+                                              b: columns, ldb: columnStride,
+                                              beta: accumulate ? 1 : 0, c: target + gridRows.lowerBound * inputWidth, ldc: inputPlane)
                             } else {
                                 let product = scratch + depth * count
-                                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                                            Int32(channelCount), Int32(count), Int32(depth),
-                                            1, a, Int32(depth), columns, Int32(columnStride), 0, product, Int32(count))
+                                GEMM.multiply(m: channelCount, n: count, k: depth,
+                                              a: a, lda: depth,
+                                              b: columns, ldb: columnStride, c: product, ldc: count)
                                 scatter(product, rowStride: count, to: target, channels: channelCount,
                                         phase: phase, gridRows: gridRows, geometry: g, accumulate: accumulate)
                             }
@@ -628,9 +628,9 @@ public struct ConvolutionOperator: Operator {
                                            rowStride: columnCount)
                                 }
                             }
-                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                                        Int32(channelCount), Int32(columnCount), Int32(depth),
-                                        1, a, Int32(depth), columns, Int32(columnCount), 0, product, Int32(columnCount))
+                            GEMM.multiply(m: channelCount, n: columnCount, k: depth,
+                                          a: a, lda: depth,
+                                          b: columns, ldb: columnCount, c: product, ldc: columnCount)
                             for (slot, row) in rows.enumerated() {
                                 scatter(product + slot * gridPlane, rowStride: columnCount,
                                         to: rowInputGradient(row) + firstChannel * inputPlane, channels: channelCount,
@@ -710,10 +710,10 @@ public struct ConvolutionOperator: Operator {
                     for block in blocks { switch plan[block] {
                     case let .band(row, rows):
                         let count = rows.count * outputWidth
-                        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
-                                    Int32(rowsOfColumns), Int32(count), Int32(groupOutputs),
-                                    1, a, Int32(depth), rowGradient(row) + rows.lowerBound * outputWidth, Int32(plane),
-                                    0, scratch, Int32(count))
+                        GEMM.multiply(transposeA: true, m: rowsOfColumns, n: count, k: groupOutputs,
+                                      a: a, lda: depth,
+                                      b: rowGradient(row) + rows.lowerBound * outputWidth, ldb: plane,
+                                      c: scratch, ldc: count)
                         Im2Col.fold(scratch, channels: channelCount, geometry: g, outputRows: rows,
                                     addingInto: rowInputGradient(row) + firstChannel * g.inputPlane)
                     case let .items(rows):
@@ -725,9 +725,9 @@ public struct ConvolutionOperator: Operator {
                                 (gathered + m * columnCount + slot * plane).update(from: dy + m * plane, count: plane)
                             }
                         }
-                        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
-                                    Int32(rowsOfColumns), Int32(columnCount), Int32(groupOutputs),
-                                    1, a, Int32(depth), gathered, Int32(columnCount), 0, columns, Int32(columnCount))
+                        GEMM.multiply(transposeA: true, m: rowsOfColumns, n: columnCount, k: groupOutputs,
+                                      a: a, lda: depth,
+                                      b: gathered, ldb: columnCount, c: columns, ldc: columnCount)
                         for (slot, row) in rows.enumerated() {
                             Im2Col.fold(columns + slot * plane, channels: channelCount, geometry: g,
                                         addingInto: rowInputGradient(row) + firstChannel * g.inputPlane, rowStride: columnCount)

@@ -61,11 +61,9 @@ public struct GemmOperator: Operator {
             }
         }
         weights.values.withUnsafeBufferPointer { b in
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, transposeWeights ? CblasTrans : CblasNoTrans,
-                        Int32(batch), Int32(outputs), Int32(features),
-                        alpha, invocation.inputs[0], Int32(features),
-                        b.baseAddress!, Int32(weights.shape[1]),
-                        bias == nil ? 0 : 1, y, Int32(outputs))
+            GEMM.multiply(transposeB: transposeWeights, m: batch, n: outputs, k: features,
+                          alpha: alpha, a: invocation.inputs[0], lda: features,
+                          b: b.baseAddress!, ldb: weights.shape[1], beta: bias == nil ? 0 : 1, c: y, ldc: outputs)
         }
     }
 
@@ -74,11 +72,10 @@ public struct GemmOperator: Operator {
         let (features, outputs) = dimensions
         weights.values.withUnsafeBufferPointer { b in
             // dA (rows×F) = alpha · dY (rows×G) · op(B)ᵀ (G×F).
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, transposeWeights ? CblasNoTrans : CblasTrans,
-                        Int32(invocation.rows), Int32(features), Int32(outputs),
-                        alpha, invocation.outputGradient, Int32(outputs),
-                        b.baseAddress!, Int32(weights.shape[1]),
-                        invocation.accumulate[0] ? 1 : 0, dx, Int32(features))
+            GEMM.multiply(transposeB: !transposeWeights, m: invocation.rows, n: features, k: outputs,
+                          alpha: alpha, a: invocation.outputGradient, lda: outputs,
+                          b: b.baseAddress!, ldb: weights.shape[1],
+                          beta: invocation.accumulate[0] ? 1 : 0, c: dx, ldc: features)
         }
     }
 }

@@ -25,8 +25,9 @@ public struct MatMulOperator: Operator {
     private func multiply(rows: Int, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
         let features = weights.shape[0], outputs = weights.shape[1]
         weights.values.withUnsafeBufferPointer { b in
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(outputs), Int32(features),
-                        1, x, Int32(features), b.baseAddress!, Int32(outputs), 0, y, Int32(outputs))
+            GEMM.multiply(m: rows, n: outputs, k: features,
+                          a: x, lda: features,
+                          b: b.baseAddress!, ldb: outputs, c: y, ldc: outputs)
         }
     }
 
@@ -40,9 +41,9 @@ public struct MatMulOperator: Operator {
         let features = weights.shape[0], outputs = weights.shape[1]
         let rows = invocation.rows * invocation.outputShape.elementCount / outputs
         weights.values.withUnsafeBufferPointer { b in
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(features), Int32(outputs),
-                        1, invocation.outputGradient, Int32(outputs), b.baseAddress!, Int32(outputs),
-                        invocation.accumulate[0] ? 1 : 0, dx, Int32(features))
+            GEMM.multiply(transposeB: true, m: rows, n: features, k: outputs,
+                          a: invocation.outputGradient, lda: outputs,
+                          b: b.baseAddress!, ldb: outputs, beta: invocation.accumulate[0] ? 1 : 0, c: dx, ldc: features)
         }
     }
 }

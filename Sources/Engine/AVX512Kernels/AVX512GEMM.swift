@@ -1,0 +1,162 @@
+#if arch(x86_64)
+import Glibc
+
+/// Single-precision matrix product with AVX-512 vectors, for one thread:
+/// `C (m×n) = alpha · op(A) (m×k) · op(B) (k×n) + beta · C`, all row-major — the contract of
+/// `cblas_sgemm(CblasRowMajor, …)`, with `beta = 0` never reading `C`.
+///
+/// Blocked as in Goto & van de Geijn (2008), transposed for row-major `C`: depth slices of at
+/// most ``depthBlock`` steps; within one, up to ``rowBlock`` rows of `op(A)` packed into 8-row
+/// panels (broadcast operand), and column blocks of `op(B)` sized to stay in L2 packed into
+/// 48-column panels (vector operand); ``GEMMMicroKernel`` computes each 8×48 tile in 24 registers.
+///
+/// This module is compiled for `skylake-avx512` (AVX-512 F/CD/BW/DQ/VL): call it only on a CPU
+/// that has them (the engine's `GEMM` checks `/proc/cpuinfo` first). Not thread-safe across
+/// calls on the same `C`; each thread keeps its own packing buffers.
+public enum AVX512GEMM {
+    /// Depth steps per slice: a packed 8-row panel is 8 KiB, within L1 beside the streamed `B` panel.
+    public static let depthBlock = 256
+    /// Rows of `op(A)` packed per block (1 MiB at full depth).
+    public static let rowBlock = 1024
+    /// Columns per packed `B` panel (three vectors).
+    public static let panelColumns = 48
+    /// Bytes of packed `B` per column block, about half the 1 MiB L2 of the CPUs this targets.
+    static let columnBlockBytes = 512 * 1024
+
+    @inline(never)
+    public static func multiply(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                                a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                                beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        guard m > 0, n > 0 else { return }
+        guard k > 0, alpha != 0 else {
+            if beta != 1 { scale(c, rows: m, columns: n, ldc: ldc, by: beta) }
+            return
+        }
+        if beta != 0 && beta != 1 { scale(c, rows: m, columns: n, ldc: ldc, by: beta) }
+        let buffers = PackingBuffers.current
+        // Depth slices of equal size, each at most depthBlock.
+        let slices = (k + depthBlock - 1) / depthBlock
+        let sliceDepth = (k + slices - 1) / slices
+        let columnBlock = max(panelColumns, columnBlockBytes / 4 / sliceDepth / panelColumns * panelColumns)
+        var p0 = 0
+        while p0 < k {
+            let depth = p0..<min(k, p0 + sliceDepth)
+            // beta = 0: the first slice stores; otherwise C holds beta·C and every slice adds.
+            let accumulate = p0 > 0 || beta != 0
+            var i0 = 0
+            while i0 < m {
+                let rows = i0..<min(m, i0 + rowBlock)
+                GEMMPacking.packA(a, lda: lda, transposed: transposeA, rows: rows, depth: depth, into: buffers.a)
+                var j0 = 0
+                while j0 < n {
+                    let columns = j0..<min(n, j0 + columnBlock)
+                    GEMMPacking.packB(b, ldb: ldb, transposed: transposeB, depth: depth, columns: columns, into: buffers.b)
+                    multiplyPacked(buffers.a, buffers.b, rows: rows, columns: columns, depth: depth.count,
+                                   alpha: alpha, accumulate: accumulate, c: c, ldc: ldc, tile: buffers.tile)
+                    j0 = columns.upperBound
+                }
+                i0 = rows.upperBound
+            }
+            p0 = depth.upperBound
+        }
+    }
+
+    /// Every tile of a packed row block times a packed column block. Whole tiles are written in
+    /// place; edge tiles go through `tile` and only their valid part is copied out.
+    private static func multiplyPacked(_ packedA: UnsafePointer<Float>, _ packedB: UnsafePointer<Float>,
+                                       rows: Range<Int>, columns: Range<Int>, depth kc: Int, alpha: Float,
+                                       accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int,
+                                       tile: UnsafeMutablePointer<Float>) {
+        let panelRows = GEMMMicroKernel.rows
+        var i = rows.lowerBound
+        var panelA = packedA
+        while i < rows.upperBound {
+            let rowCount = min(panelRows, rows.upperBound - i)
+            var j = columns.lowerBound
+            var panelB = packedB
+            while j < columns.upperBound {
+                let count = min(panelColumns, columns.upperBound - j)
+                let width = (count + 15) / 16 * 16
+                if rowCount == panelRows && count == width {
+                    tileKernel(width)(kc, panelA, panelB, c + i * ldc + j, ldc, alpha, accumulate)
+                } else {
+                    tileKernel(width)(kc, panelA, panelB, tile, panelColumns, alpha, false)
+                    for r in 0..<rowCount {
+                        let target = c + (i + r) * ldc + j
+                        let source = tile + r * panelColumns
+                        if accumulate {
+                            for x in 0..<count { target[x] += source[x] }
+                        } else {
+                            for x in 0..<count { target[x] = source[x] }
+                        }
+                    }
+                }
+                panelB += width * kc
+                j += count
+            }
+            panelA += panelRows * kc
+            i += panelRows
+        }
+    }
+
+    @inline(__always)
+    private static func tileKernel(_ width: Int)
+        -> (Int, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Float, Bool) -> Void {
+        switch width {
+        case 48: GEMMMicroKernel.tile48
+        case 32: GEMMMicroKernel.tile32
+        default: GEMMMicroKernel.tile16
+        }
+    }
+
+    /// `C ← beta · C` (zeros when `beta = 0`, whatever `C` held).
+    private static func scale(_ c: UnsafeMutablePointer<Float>, rows: Int, columns: Int, ldc: Int, by beta: Float) {
+        for r in 0..<rows {
+            let row = c + r * ldc
+            if beta == 0 {
+                row.update(repeating: 0, count: columns)
+            } else {
+                for x in 0..<columns { row[x] *= beta }
+            }
+        }
+    }
+}
+
+/// One thread's packing buffers, made on its first product and kept until the thread ends.
+final class PackingBuffers {
+    let a: UnsafeMutablePointer<Float>
+    let b: UnsafeMutablePointer<Float>
+    let tile: UnsafeMutablePointer<Float>
+
+    private init() {
+        let depth = AVX512GEMM.depthBlock
+        a = .allocate(capacity: (AVX512GEMM.rowBlock + GEMMMicroKernel.rows) * depth)
+        // A column block holds at most columnBlockBytes, or one panel at full depth.
+        b = .allocate(capacity: max(AVX512GEMM.columnBlockBytes / 4, AVX512GEMM.panelColumns * depth) + AVX512GEMM.panelColumns * depth)
+        tile = .allocate(capacity: GEMMMicroKernel.rows * AVX512GEMM.panelColumns)
+    }
+
+    deinit {
+        a.deallocate()
+        b.deallocate()
+        tile.deallocate()
+    }
+
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key) { pointer in
+            if let pointer { Unmanaged<PackingBuffers>.fromOpaque(pointer).release() }
+        }
+        return key
+    }()
+
+    static var current: PackingBuffers {
+        if let pointer = pthread_getspecific(key) {
+            return Unmanaged<PackingBuffers>.fromOpaque(pointer).takeUnretainedValue()
+        }
+        let buffers = PackingBuffers()
+        pthread_setspecific(key, Unmanaged.passRetained(buffers).toOpaque())
+        return buffers
+    }
+}
+#endif
