@@ -79,6 +79,9 @@ public enum AVX512GEMM {
                 let width = (count + 15) / 16 * 16
                 if rowCount == panelRows && count == width {
                     tileKernel(width)(kc, panelA, panelB, c + i * ldc + j, ldc, alpha, accumulate)
+                } else if rowCount == panelRows && count <= 4 {
+                    GEMMMicroKernel.narrow(columns: count, kc, panelA, panelB, bStride: width, c + i * ldc + j, ldc,
+                                           alpha, accumulate)
                 } else {
                     tileKernel(width)(kc, panelA, panelB, tile, panelColumns, alpha, false)
                     for r in 0..<rowCount {

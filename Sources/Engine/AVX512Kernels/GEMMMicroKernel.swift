@@ -27,6 +27,109 @@ enum GEMMMicroKernel {
         body(vectors: 1, kc, a, b, c, ldc, alpha, accumulate)
     }
 
+    /// The same product for a tile of `columns` ≤ 4 columns (a panel's last few): the vectors
+    /// run down the 8 rows instead, and the depth is split into `8 / columns` interleaved chains
+    /// so that eight sums are in flight. A 16-wide tile costs 8 vector FMAs per step whatever
+    /// `columns` is; this costs `columns` (rounded up to 1, 2 or 4) 8-wide FMAs. `b` is the
+    /// panel's first column to use, `bStride` its width; columns up to the next multiple of 4
+    /// are read (the panel's zero padding) but not stored.
+    static func narrow(columns: Int, _ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, bStride: Int,
+                       _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, _ accumulate: Bool) {
+        switch columns {
+        case 1: narrow1(kc, a, b, bStride, c, ldc, alpha, accumulate)
+        case 2: narrow2(kc, a, b, bStride, c, ldc, alpha, accumulate)
+        default: narrow4(columns: columns, kc, a, b, bStride, c, ldc, alpha, accumulate)
+        }
+    }
+
+    @inline(never)
+    private static func narrow1(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bStride: Int,
+                                _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, _ accumulate: Bool) {
+        typealias V = SIMD8<Float>
+        var s0 = V(), s1 = V(), s2 = V(), s3 = V(), s4 = V(), s5 = V(), s6 = V(), s7 = V()
+        var p = 0
+        while p + 8 <= kc {
+            s0 = s0.addingProduct(load8(a + 8 * p), V(repeating: b[p * bStride]))
+            s1 = s1.addingProduct(load8(a + 8 * (p + 1)), V(repeating: b[(p + 1) * bStride]))
+            s2 = s2.addingProduct(load8(a + 8 * (p + 2)), V(repeating: b[(p + 2) * bStride]))
+            s3 = s3.addingProduct(load8(a + 8 * (p + 3)), V(repeating: b[(p + 3) * bStride]))
+            s4 = s4.addingProduct(load8(a + 8 * (p + 4)), V(repeating: b[(p + 4) * bStride]))
+            s5 = s5.addingProduct(load8(a + 8 * (p + 5)), V(repeating: b[(p + 5) * bStride]))
+            s6 = s6.addingProduct(load8(a + 8 * (p + 6)), V(repeating: b[(p + 6) * bStride]))
+            s7 = s7.addingProduct(load8(a + 8 * (p + 7)), V(repeating: b[(p + 7) * bStride]))
+            p += 8
+        }
+        while p < kc {
+            s0 = s0.addingProduct(load8(a + 8 * p), V(repeating: b[p * bStride]))
+            p += 1
+        }
+        let sum = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+        storeColumn(sum, c, ldc, alpha, accumulate)
+    }
+
+    @inline(never)
+    private static func narrow2(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bStride: Int,
+                                _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, _ accumulate: Bool) {
+        typealias V = SIMD8<Float>
+        var s0 = V(), s1 = V(), s2 = V(), s3 = V(), t0 = V(), t1 = V(), t2 = V(), t3 = V()
+        var p = 0
+        while p + 4 <= kc {
+            var x = load8(a + 8 * p), row = b + p * bStride
+            s0 = s0.addingProduct(x, V(repeating: row[0])); t0 = t0.addingProduct(x, V(repeating: row[1]))
+            x = load8(a + 8 * (p + 1)); row = b + (p + 1) * bStride
+            s1 = s1.addingProduct(x, V(repeating: row[0])); t1 = t1.addingProduct(x, V(repeating: row[1]))
+            x = load8(a + 8 * (p + 2)); row = b + (p + 2) * bStride
+            s2 = s2.addingProduct(x, V(repeating: row[0])); t2 = t2.addingProduct(x, V(repeating: row[1]))
+            x = load8(a + 8 * (p + 3)); row = b + (p + 3) * bStride
+            s3 = s3.addingProduct(x, V(repeating: row[0])); t3 = t3.addingProduct(x, V(repeating: row[1]))
+            p += 4
+        }
+        while p < kc {
+            let x = load8(a + 8 * p), row = b + p * bStride
+            s0 = s0.addingProduct(x, V(repeating: row[0])); t0 = t0.addingProduct(x, V(repeating: row[1]))
+            p += 1
+        }
+        storeColumn((s0 + s1) + (s2 + s3), c, ldc, alpha, accumulate)
+        storeColumn((t0 + t1) + (t2 + t3), c + 1, ldc, alpha, accumulate)
+    }
+
+    @inline(never)
+    private static func narrow4(columns: Int, _ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                                _ bStride: Int, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float,
+                                _ accumulate: Bool) {
+        typealias V = SIMD8<Float>
+        var s0 = V(), s1 = V(), s2 = V(), s3 = V(), t0 = V(), t1 = V(), t2 = V(), t3 = V()
+        var p = 0
+        while p + 2 <= kc {
+            var x = load8(a + 8 * p), row = b + p * bStride
+            s0 = s0.addingProduct(x, V(repeating: row[0])); s1 = s1.addingProduct(x, V(repeating: row[1]))
+            s2 = s2.addingProduct(x, V(repeating: row[2])); s3 = s3.addingProduct(x, V(repeating: row[3]))
+            x = load8(a + 8 * (p + 1)); row = b + (p + 1) * bStride
+            t0 = t0.addingProduct(x, V(repeating: row[0])); t1 = t1.addingProduct(x, V(repeating: row[1]))
+            t2 = t2.addingProduct(x, V(repeating: row[2])); t3 = t3.addingProduct(x, V(repeating: row[3]))
+            p += 2
+        }
+        if p < kc {
+            let x = load8(a + 8 * p), row = b + p * bStride
+            s0 = s0.addingProduct(x, V(repeating: row[0])); s1 = s1.addingProduct(x, V(repeating: row[1]))
+            s2 = s2.addingProduct(x, V(repeating: row[2])); s3 = s3.addingProduct(x, V(repeating: row[3]))
+        }
+        storeColumn(s0 + t0, c, ldc, alpha, accumulate)
+        if columns > 1 { storeColumn(s1 + t1, c + 1, ldc, alpha, accumulate) }
+        if columns > 2 { storeColumn(s2 + t2, c + 2, ldc, alpha, accumulate) }
+        if columns > 3 { storeColumn(s3 + t3, c + 3, ldc, alpha, accumulate) }
+    }
+
+    /// Column sums of the 8 rows into `c[r·ldc]`, scaled by `alpha`, stored or added.
+    @inline(__always)
+    private static func storeColumn(_ sum: SIMD8<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float,
+                                    _ accumulate: Bool) {
+        let scaled = sum * alpha
+        for r in 0..<8 {
+            if accumulate { c[r * ldc] += scaled[r] } else { c[r * ldc] = scaled[r] }
+        }
+    }
+
     /// One tile of `vectors`·16 columns; `vectors` is a constant at each call, so the unused
     /// accumulators and branches fold away.
     @inline(__always)
@@ -71,6 +174,9 @@ enum GEMMMicroKernel {
         put(4, c40, c41, c42); put(5, c50, c51, c52); put(6, c60, c61, c62); put(7, c70, c71, c72)
     }
 }
+
+@inline(__always)
+func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
 
 @inline(__always)
 func load(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }

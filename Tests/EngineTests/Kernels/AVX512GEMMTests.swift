@@ -4,7 +4,7 @@ import Testing
 
 /// The engine's AVX-512 GEMM against the product written out in double precision, on shapes that
 /// hit every edge of its blocking: rows not a multiple of the 8-row panel, columns ending in a
-/// 16-, 32- or 48-wide panel or inside one, depths split into several slices, more rows than one
+/// 16-, 32- or 48-wide panel or 1–15 columns into one, depths split into several slices, more rows than one
 /// row block and more columns than one column block; all four transpose combinations, `alpha`
 /// ≠ 1, `beta` of 0 (with `C` full of NaN, which must not be read), 1 and 0.25, and leading
 /// dimensions wider than the matrices (the padding must stay untouched).
@@ -20,6 +20,10 @@ struct AVX512GEMMTests {
         Shape(m: 1, n: 1, k: 1), Shape(m: 8, n: 48, k: 16), Shape(m: 7, n: 17, k: 3), Shape(m: 9, n: 49, k: 5),
         Shape(m: 16, n: 32, k: 256), Shape(m: 17, n: 33, k: 257), Shape(m: 3, n: 100, k: 600),
         Shape(m: 23, n: 95, k: 64), Shape(m: 1030, n: 21, k: 10), Shape(m: 9, n: 1001, k: 300),
+        // Panels ending in 1–4 columns (the narrow kernels), with depths that leave every
+        // remainder of their interleaved chains.
+        Shape(m: 16, n: 2, k: 257), Shape(m: 8, n: 50, k: 7), Shape(m: 24, n: 51, k: 13), Shape(m: 8, n: 52, k: 9),
+        Shape(m: 16, n: 196, k: 35),
     ]
 
     struct Options: Sendable {
