@@ -67,6 +67,33 @@ enum GEMMPacking {
         }
     }
 
+    /// Sixteen columns of `op(B)` stored as rows (`ldb` apart) into 16 adjacent columns of a
+    /// panel `width` wide, eight steps at a time through a 16×8 transpose in registers.
+    @inline(__always)
+    private static func transposeColumns(_ source: UnsafePointer<Float>, ldb: Int, depth kc: Int,
+                                         into panel: UnsafeMutablePointer<Float>, width: Int) {
+        typealias V8 = SIMD8<Float>
+        @inline(__always) func column(_ j: Int, _ p: Int) -> V8 {
+            UnsafeRawPointer(source + j * ldb + p).loadUnaligned(as: V8.self)
+        }
+        var p = 0
+        while p + 8 <= kc {
+            let c0 = column(0, p), c1 = column(1, p), c2 = column(2, p), c3 = column(3, p)
+            let c4 = column(4, p), c5 = column(5, p), c6 = column(6, p), c7 = column(7, p)
+            let c8 = column(8, p), c9 = column(9, p), c10 = column(10, p), c11 = column(11, p)
+            let c12 = column(12, p), c13 = column(13, p), c14 = column(14, p), c15 = column(15, p)
+            for i in 0..<8 {
+                store(SIMD16(c0[i], c1[i], c2[i], c3[i], c4[i], c5[i], c6[i], c7[i],
+                             c8[i], c9[i], c10[i], c11[i], c12[i], c13[i], c14[i], c15[i]), panel + (p + i) * width)
+            }
+            p += 8
+        }
+        while p < kc {
+            for j in 0..<16 { panel[p * width + j] = source[j * ldb + p] }
+            p += 1
+        }
+    }
+
     /// Depth `depth` and columns `columns` of `op(B)` into panels of 48 columns (the last one
     /// 16, 32 or 48 wide, zeros right of the last column), `depth.count×width` each. `B` is
     /// `k×n` row-major (`ldb`), or `n×k` when `transposed`.
@@ -80,7 +107,13 @@ enum GEMMPacking {
             let width = (count + 15) / 16 * 16
             if transposed {
                 // op(B)'s step p, column j is b[j·ldb + p]: each column's steps are contiguous.
-                for j in 0..<count {
+                var j = 0
+                while j + 16 <= count {
+                    transposeColumns(b + (column0 + j) * ldb + depth.lowerBound, ldb: ldb, depth: kc,
+                                     into: panel + j, width: width)
+                    j += 16
+                }
+                for j in j..<count {
                     let source = b + (column0 + j) * ldb + depth.lowerBound
                     for p in 0..<kc { panel[p * width + j] = source[p] }
                 }
