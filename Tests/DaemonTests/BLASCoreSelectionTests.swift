@@ -82,14 +82,32 @@ import Testing
         #expect(!report.narrowerThanCPU && report.message == "OpenBLAS Haswell kernels")
     }
 
-    /// The built binary's `bench` prints the note when the environment pins narrower kernels.
+    @Test func withTheEnginesGEMMOpenBLASIsNamedForTheRestWithoutTheNotice() {
+        let report = BLASCoreSelection.kernelReport(core: "Haswell", explicitCore: "Haswell",
+                                                    cpuFlags: BLASCoreSelectionTests.avx512, gemm: .avx512)
+        #expect(!report.narrowerThanCPU)
+        #expect(report.message == "GEMM on saliencyd's AVX-512 kernels (SALIENCYD_GEMM=openblas for OpenBLAS's); "
+                + "other BLAS calls on OpenBLAS Haswell kernels (OPENBLAS_CORETYPE=Haswell)")
+    }
+
+    /// The built binary's `bench` prints the note when the environment pins narrower kernels and
+    /// OpenBLAS computes the products (`SALIENCYD_GEMM=openblas`); with the engine's AVX-512
+    /// GEMM (the default on an AVX-512 CPU) it names those kernels instead.
     @Test func benchNotesAPinnedNarrowerCore() throws {
         let flags = try #require(BLASCoreSelection.cpuFlags())
         guard BLASCoreSelection.bestCore(cpuFlags: flags) == "SkylakeX" else { return }  // needs an AVX-512 CPU
         var environment = ProcessInfo.processInfo.environment
         environment["OPENBLAS_CORETYPE"] = "Haswell"
+        environment["SALIENCYD_GEMM"] = "openblas"
         let run = try ExplainCommandTests.run(["bench", "--repeats", "1", "--threads", "1"], environment: environment)
         #expect(run.status == 0, "\(run.errors)")
         #expect(run.output.contains("note       OpenBLAS Haswell kernels, as OPENBLAS_CORETYPE=Haswell asks, although this CPU runs SkylakeX's"))
+        #expect(run.output.contains("gemm       engine products on OpenBLAS: "))
+
+        environment["SALIENCYD_GEMM"] = nil
+        let own = try ExplainCommandTests.run(["bench", "--repeats", "1", "--threads", "1"], environment: environment)
+        #expect(own.status == 0, "\(own.errors)")
+        #expect(own.output.contains("gemm       engine products on saliencyd's AVX-512 kernels: "))
+        #expect(!own.output.contains("note "))
     }
 }

@@ -39,6 +39,10 @@ struct BenchCommand: ParsableCommand {
         var achievedForwardGflops: Double
         var sgemmGflops: Double
         var blasCore: String
+        /// Who computes the engine's products: `avx512` (saliencyd's kernels) or `openblas`.
+        var gemmKernels: String
+        /// The engine's products measured as it runs them (1024³, a band of rows per thread).
+        var engineGemmGflops: Double
         var repeats: Int
         var clock: String
         var parallel: String
@@ -53,7 +57,9 @@ struct BenchCommand: ParsableCommand {
         BLAS.threadCount = threads
         let sgemm = BLAS.measureSGEMM()
         let engineThreads = parallel == "engine" ? threads : 1
+        let engineGEMM = BLAS.measureEngineGEMM(threads: engineThreads)
         BLAS.threadCount = parallel == "engine" ? 1 : threads
+        let gemmKernels = GEMM.activeKernels
         let bundle = try modelOptions.load()
         let model = bundle.model
         let workspace = Workspace(model: model, maxBatch: batch, threads: engineThreads)
@@ -69,7 +75,8 @@ struct BenchCommand: ParsableCommand {
             forwardMs: forward.median, gradientMs: gradient.median, jacobianMs: jacobian.median,
             forwardMsSpread: [forward.p10, forward.p90], gradientMsSpread: [gradient.p10, gradient.p90],
             jacobianMsSpread: [jacobian.p10, jacobian.p90], gflopPerImage: gflop,
-            achievedForwardGflops: gflop / (forward.median / 1000), sgemmGflops: sgemm, blasCore: BLAS.coreName, repeats: repeats,
+            achievedForwardGflops: gflop / (forward.median / 1000), sgemmGflops: sgemm, blasCore: BLAS.coreName,
+            gemmKernels: gemmKernels.rawValue, engineGemmGflops: engineGEMM, repeats: repeats,
             clock: clock.rawValue, parallel: parallel, profile: breakdown?.rows)
         if json {
             let encoder = JSONEncoder()
@@ -80,8 +87,11 @@ struct BenchCommand: ParsableCommand {
         }
         print("model      \(bundle.name): input \(model.inputShape), \(model.classCount) classes, \(String(format: "%.4f", gflop)) GFLOP per image forward")
         print("setup      batch \(batch), \(threads) thread(s) (\(parallel)), \(repeats) repeats, \(clock.rawValue) clock; sgemm \(String(format: "%.1f", report.sgemmGflops)) GFLOP/s (OpenBLAS \(report.blasCore) kernels)")
+        print("gemm       engine products on \(gemmKernels == .avx512 ? "saliencyd's AVX-512 kernels" : "OpenBLAS"): "
+              + String(format: "%.1f GFLOP/s", engineGEMM) + " (1024³, \(engineThreads) thread(s))")
         let kernels = BLASCoreSelection.currentKernelReport()
-        if kernels.narrowerThanCPU { print("note       \(kernels.message)") }
+        if kernels.narrowerThanCPU && gemmKernels == .openBLAS { print("note       \(kernels.message)") }
+        if let note = GEMM.selection.note { print("note       \(note)") }
         print("per image  median (p10–p90)")
         for (name, value) in [("forward", forward), ("forward + gradient", gradient), ("forward + Jacobian", jacobian)] {
             print("  " + name.padding(toLength: 20, withPad: " ", startingAt: 0)

@@ -30,17 +30,13 @@ enum BLASCoreSelection {
 
     /// The OpenBLAS kernel set the CPU's flags support, if better than the fallbacks.
     static func bestCore(cpuFlags flags: Set<String>) -> String? {
-        if flags.isSuperset(of: ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"]) { return "SkylakeX" }
+        if flags.isSuperset(of: CPUFlags.avx512) { return "SkylakeX" }
         if flags.isSuperset(of: ["avx2", "fma"]) { return "Haswell" }
         return nil
     }
 
     /// The first `flags` line of `/proc/cpuinfo`.
-    static func cpuFlags() -> Set<String>? {
-        guard let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let line = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
-        return Set(line.split(separator: " ").map(String.init))
-    }
+    static func cpuFlags() -> Set<String>? { CPUFlags.current() }
 
     /// OpenBLAS kernel sets by the widest vector instructions they use: 0 the SSE fallbacks,
     /// 1 AVX, 2 AVX2 + FMA (`Zen` runs on the Haswell kernels), 3 AVX-512. Names not here are
@@ -50,8 +46,19 @@ enum BLASCoreSelection {
 
     /// The kernels in use, for the log, and whether an explicit `OPENBLAS_CORETYPE` holds OpenBLAS
     /// to narrower kernels than the CPU's flags allow (on the project's EPYC VM, `Haswell` where
-    /// OpenBLAS itself picks `Cooperlake`: resnet18's Jacobian in 1.4× the time).
-    static func kernelReport(core: String, explicitCore: String?, cpuFlags flags: Set<String>?)
+    /// OpenBLAS itself picks `Cooperlake`: resnet18's Jacobian in 1.4× the time). With the
+    /// engine's own AVX-512 GEMM selected (`gemm`), OpenBLAS runs only the remaining BLAS calls,
+    /// and its kernels are reported without the notice.
+    static func kernelReport(core: String, explicitCore: String?, cpuFlags flags: Set<String>?,
+                             gemm: GEMM.Kernels = .openBLAS) -> (message: String, narrowerThanCPU: Bool) {
+        let openBLAS = openBLASReport(core: core, explicitCore: explicitCore, cpuFlags: flags)
+        guard gemm == .avx512 else { return openBLAS }
+        return ("GEMM on saliencyd's AVX-512 kernels (SALIENCYD_GEMM=openblas for OpenBLAS's); other BLAS calls on "
+                + (explicitCore.map { "OpenBLAS \(core) kernels (OPENBLAS_CORETYPE=\($0))" } ?? "OpenBLAS \(core) kernels"),
+                false)
+    }
+
+    private static func openBLASReport(core: String, explicitCore: String?, cpuFlags flags: Set<String>?)
         -> (message: String, narrowerThanCPU: Bool) {
         guard let explicitCore else { return ("OpenBLAS \(core) kernels", false) }
         if let flags, let best = bestCore(cpuFlags: flags),
@@ -65,6 +72,6 @@ enum BLASCoreSelection {
     /// ``kernelReport(core:explicitCore:cpuFlags:)`` for this process.
     static func currentKernelReport() -> (message: String, narrowerThanCPU: Bool) {
         kernelReport(core: BLAS.coreName, explicitCore: ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"],
-                     cpuFlags: cpuFlags())
+                     cpuFlags: cpuFlags(), gemm: GEMM.selection.kernels)
     }
 }

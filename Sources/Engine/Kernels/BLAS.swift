@@ -38,4 +38,37 @@ public enum BLAS {
         }
         return best
     }
+
+    /// The best throughput in GFLOP/s of the engine's own products (``GEMM``, whichever kernels it
+    /// selected) over `repeats` products of `size×size` matrices, on a team of `threads`
+    /// threads that each compute a band of `C`'s rows, OpenBLAS at one thread per call — how the
+    /// engine runs them. After one warm-up product.
+    public static func measureEngineGEMM(size: Int = 1024, threads: Int, repeats: Int = 5) -> Double {
+        let count = size * size
+        let a = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        let b = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        let c = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        defer { a.deallocate(); b.deallocate(); c.deallocate() }
+        for i in 0..<count {
+            a[i] = Float(i % 7) / 7
+            b[i] = Float(i % 5) / 5
+        }
+        let previousThreads = threadCount
+        threadCount = 1
+        defer { threadCount = previousThreads }
+        let bands = max(1, threads)
+        let team = ThreadTeam(count: bands)
+        var best = 0.0
+        for run in 0...repeats {
+            let start = DispatchTime.now().uptimeNanoseconds
+            team.forEach(items: bands) { band, _ in
+                let rows = (band * size / bands)..<((band + 1) * size / bands)
+                GEMM.multiply(m: rows.count, n: size, k: size, a: a + rows.lowerBound * size, lda: size, b: b, ldb: size,
+                              c: c + rows.lowerBound * size, ldc: size)
+            }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            if run > 0 { best = max(best, 2 * Double(size * size * size) / seconds / 1e9) }
+        }
+        return best
+    }
 }
