@@ -2,6 +2,7 @@ import AVX512Kernels
 import Testing
 @testable import Engine
 
+#if arch(x86_64)
 /// The engine's AVX-512 GEMM against the product written out in double precision, on shapes that
 /// hit every edge of its blocking: rows not a multiple of the 8-row panel, columns ending in a
 /// 16-, 32- or 48-wide panel or 1–15 columns into one, depths split into several slices, more rows than one
@@ -106,6 +107,7 @@ struct AVX512GEMMTests {
     }
 }
 
+/// `GEMM.choose` on x86-64 (elsewhere it always answers OpenBLAS).
 @Suite struct GEMMSelectionTests {
     static let avx512Flags: Set<String> = CPUFlags.avx512.union(["avx2", "fma"])
 
@@ -126,3 +128,4 @@ struct AVX512GEMMTests {
         #expect(unknown.note?.contains("SALIENCYD_GEMM=mkl ignored") == true)
     }
 }
+#endif
