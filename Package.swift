@@ -51,15 +51,23 @@ let package = Package(
 
         .target(
             name: "Engine",
-            dependencies: ["CBLAS", "AVX512Kernels", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
-            exclude: ["ONNX/Generated/README.md", "AVX512Kernels"],
+            dependencies: ["CBLAS", "AVX512Kernels", "VectorKernels",
+                           .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["ONNX/Generated/README.md", "AVX512Kernels", "VectorKernels"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         // The engine's AVX-512 kernels (its GEMM), compiled for skylake-avx512 and optimised in
         // every configuration; the engine calls them only on CPUs whose flags show AVX-512.
         .target(
             name: "AVX512Kernels",
+            dependencies: ["VectorKernels"],
             path: "Sources/Engine/AVX512Kernels",
             swiftSettings: [.unsafeFlags(["-Ounchecked"] + avx512TargetFlags)]),
+        // Vector loops written once, generic over the width: specialised at 8 lanes here
+        // (portable) and at 16 in AVX512Kernels. Optimised in every configuration.
+        .target(
+            name: "VectorKernels",
+            path: "Sources/Engine/VectorKernels",
+            swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         .target(
             name: "Pipeline",
             dependencies: [
@@ -80,7 +88,7 @@ let package = Package(
             ]),
 
         .testTarget(
-            name: "EngineTests", dependencies: ["Engine", "AVX512Kernels", "CBLAS"],
+            name: "EngineTests", dependencies: ["Engine", "AVX512Kernels", "VectorKernels", "CBLAS"],
             exclude: ["ONNX/ConformanceExclusions.txt"]),
         .testTarget(name: "DaemonTests", dependencies: [
             "Daemon", "Pipeline", "Engine",

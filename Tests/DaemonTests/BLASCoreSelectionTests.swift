@@ -86,25 +86,25 @@ import Testing
         let report = BLASCoreSelection.kernelReport(core: "Haswell", explicitCore: "Haswell",
                                                     cpuFlags: BLASCoreSelectionTests.avx512, gemm: .avx512)
         #expect(!report.narrowerThanCPU)
-        #expect(report.message == "GEMM on saliencyd's AVX-512 kernels (SALIENCYD_GEMM=openblas for OpenBLAS's); "
+        #expect(report.message == "GEMM on saliencyd's AVX-512 kernels (SALIENCYD_KERNELS=portable for OpenBLAS's); "
                 + "other BLAS calls on OpenBLAS Haswell kernels (OPENBLAS_CORETYPE=Haswell)")
     }
 
     /// The built binary's `bench` prints the note when the environment pins narrower kernels and
-    /// OpenBLAS computes the products (`SALIENCYD_GEMM=openblas`); with the engine's AVX-512
+    /// OpenBLAS computes the products (`SALIENCYD_KERNELS=portable`); with the engine's AVX-512
     /// GEMM (the default on an AVX-512 CPU) it names those kernels instead.
     @Test func benchNotesAPinnedNarrowerCore() throws {
         let flags = try #require(BLASCoreSelection.cpuFlags())
         guard BLASCoreSelection.bestCore(cpuFlags: flags) == "SkylakeX" else { return }  // needs an AVX-512 CPU
         var environment = ProcessInfo.processInfo.environment
         environment["OPENBLAS_CORETYPE"] = "Haswell"
-        environment["SALIENCYD_GEMM"] = "openblas"
+        environment["SALIENCYD_KERNELS"] = "portable"
         let run = try ExplainCommandTests.run(["bench", "--repeats", "1", "--threads", "1"], environment: environment)
         #expect(run.status == 0, "\(run.errors)")
         #expect(run.output.contains("note       OpenBLAS Haswell kernels, as OPENBLAS_CORETYPE=Haswell asks, although this CPU runs SkylakeX's"))
         #expect(run.output.contains("gemm       engine products on OpenBLAS: "))
 
-        environment["SALIENCYD_GEMM"] = nil
+        environment["SALIENCYD_KERNELS"] = nil
         let own = try ExplainCommandTests.run(["bench", "--repeats", "1", "--threads", "1"], environment: environment)
         #expect(own.status == 0, "\(own.errors)")
         #expect(own.output.contains("gemm       engine products on saliencyd's AVX-512 kernels: "))

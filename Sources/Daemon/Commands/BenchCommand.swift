@@ -91,7 +91,7 @@ struct BenchCommand: ParsableCommand {
               + String(format: "%.1f GFLOP/s", engineGEMM) + " (1024³, \(engineThreads) thread(s))")
         let kernels = BLASCoreSelection.currentKernelReport()
         if kernels.narrowerThanCPU && gemmKernels == .openBLAS { print("note       \(kernels.message)") }
-        if let note = GEMM.selection.note { print("note       \(note)") }
+        if let note = KernelSelection.current.note { print("note       \(note)") }
         print("per image  median (p10–p90)")
         for (name, value) in [("forward", forward), ("forward + gradient", gradient), ("forward + Jacobian", jacobian)] {
             print("  " + name.padding(toLength: 20, withPad: " ", startingAt: 0)

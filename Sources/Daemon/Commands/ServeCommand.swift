@@ -157,7 +157,7 @@ struct ServeCommand: ParsableCommand {
         let bundle = try Self.loadModel(settings)
         let kernels = BLASCoreSelection.currentKernelReport()
         if kernels.narrowerThanCPU { logger.notice("engine: \(kernels.message)") } else { logger.info("engine: \(kernels.message)") }
-        if let note = GEMM.selection.note { logger.warning("engine: \(note)") }
+        if let note = KernelSelection.current.note { logger.warning("engine: \(note)") }
         for source in settings.pipeline.sources where source.socketType == .sub && source.effectivePolicy == .block {
             logger.warning("source \(source.name): policy block on a SUB source cannot be lossless — a PUB sender drops at its high-water mark")
         }

@@ -53,7 +53,7 @@ enum BLASCoreSelection {
                              gemm: GEMM.Kernels = .openBLAS) -> (message: String, narrowerThanCPU: Bool) {
         let openBLAS = openBLASReport(core: core, explicitCore: explicitCore, cpuFlags: flags)
         guard gemm == .avx512 else { return openBLAS }
-        return ("GEMM on saliencyd's AVX-512 kernels (SALIENCYD_GEMM=openblas for OpenBLAS's); other BLAS calls on "
+        return ("GEMM on saliencyd's AVX-512 kernels (SALIENCYD_KERNELS=portable for OpenBLAS's); other BLAS calls on "
                 + (explicitCore.map { "OpenBLAS \(core) kernels (OPENBLAS_CORETYPE=\($0))" } ?? "OpenBLAS \(core) kernels"),
                 false)
     }
@@ -72,6 +72,6 @@ enum BLASCoreSelection {
     /// ``kernelReport(core:explicitCore:cpuFlags:)`` for this process.
     static func currentKernelReport() -> (message: String, narrowerThanCPU: Bool) {
         kernelReport(core: BLAS.coreName, explicitCore: ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"],
-                     cpuFlags: cpuFlags(), gemm: GEMM.selection.kernels)
+                     cpuFlags: cpuFlags(), gemm: KernelSelection.avx512 ? .avx512 : .openBLAS)
     }
 }

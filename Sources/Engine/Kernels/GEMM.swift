@@ -6,45 +6,20 @@ import Foundation
 /// beta · C` on row-major matrices (the contract of `cblas_sgemm(CblasRowMajor, …)`), and the
 /// choice of who computes it.
 ///
-/// On a CPU with AVX-512 the engine's own kernels (`AVX512GEMM`) run every product while OpenBLAS
-/// runs one thread per call; elsewhere, or when OpenBLAS threads its calls (`bench --parallel
-/// blas`, `workers.blas_threads` > 1), OpenBLAS's `sgemm` does. `SALIENCYD_GEMM=openblas` (or
-/// `avx512`) overrides the choice for the process.
+/// With the AVX-512 kernels selected (``KernelSelection``) the engine's own `AVX512GEMM` runs
+/// every product while OpenBLAS runs one thread per call; otherwise, or when OpenBLAS threads
+/// its calls (`bench --parallel blas`, `workers.blas_threads` > 1), OpenBLAS's `sgemm` does.
 public enum GEMM {
+    /// Who computes the products (`bench`'s `gemm_kernels`).
     public enum Kernels: String, Sendable {
         case openBLAS = "openblas"
         case avx512
     }
 
-    /// The kernels `SALIENCYD_GEMM` (`openblas`, `avx512`, unset or `auto`) and the CPU's flags
-    /// select, and a note when the request could not be followed.
-    public static func choose(request: String?, cpuFlags: Set<String>?) -> (kernels: Kernels, note: String?) {
-        #if arch(x86_64)
-        let hasAVX512 = cpuFlags.map { $0.isSuperset(of: CPUFlags.avx512) } ?? false
-        #else
-        let hasAVX512 = false
-        #endif
-        switch request?.lowercased() {
-        case nil, "", "auto":
-            return (hasAVX512 ? .avx512 : .openBLAS, nil)
-        case "openblas":
-            return (.openBLAS, nil)
-        case "avx512":
-            return hasAVX512 ? (.avx512, nil)
-                : (.openBLAS, "SALIENCYD_GEMM=avx512 ignored: this CPU does not report AVX-512 (F, CD, BW, DQ, VL)")
-        case let other?:
-            return (hasAVX512 ? .avx512 : .openBLAS,
-                    "SALIENCYD_GEMM=\(other) ignored: expected openblas, avx512 or auto")
-        }
-    }
-
-    /// This process's choice, made on first use.
-    public static let selection = choose(request: ProcessInfo.processInfo.environment["SALIENCYD_GEMM"],
-                                         cpuFlags: CPUFlags.current())
-
-    /// The kernels products run on now: ``selection``, unless OpenBLAS is set to thread its calls.
+    /// Who computes products now: the AVX-512 kernels when ``KernelSelection`` chose them, unless
+    /// OpenBLAS is set to thread its calls.
     public static var activeKernels: Kernels {
-        selection.kernels == .avx512 && openblas_get_num_threads() == 1 ? .avx512 : .openBLAS
+        KernelSelection.avx512 && openblas_get_num_threads() == 1 ? .avx512 : .openBLAS
     }
 
     /// Products of fewer rows than this with a transposed `B` go to OpenBLAS whatever the

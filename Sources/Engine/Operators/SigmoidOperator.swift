@@ -1,4 +1,6 @@
+import AVX512Kernels
 import Foundation
+import VectorKernels
 
 /// Logistic sigmoid, `y = 1 / (1 + e^(−x))` (ONNX `Sigmoid`). Input and output `N×…`.
 /// VJP: `dx = dy · y · (1 − y)`.
@@ -14,14 +16,15 @@ public struct SigmoidOperator: ElementwiseActivation {
     }
     @inline(__always) public func derivative(input x: Float, output y: Float) -> Float { y * (1 - y) }
 
-    /// Eight at a time through ``logisticSigmoid(_:)``.
+    /// `SigmoidKernels.values` 16 lanes at a time with AVX-512 (``KernelSelection``), else 8; the
+    /// tail through ``value(_:)``.
     public func values(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) {
-        var i = 0
-        while i + 8 <= count {
-            UnsafeMutableRawPointer(y + i).storeBytes(of: logisticSigmoid(UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)),
-                                                      as: SIMD8<Float>.self)
-            i += 8
-        }
+        #if arch(x86_64)
+        var i = KernelSelection.avx512 ? AVX512Activations.sigmoidValues(x, count: count, into: y)
+            : PortableActivations.sigmoidValues(x, count: count, into: y)
+        #else
+        var i = PortableActivations.sigmoidValues(x, count: count, into: y)
+        #endif
         while i < count { y[i] = value(x[i]); i += 1 }
     }
 

@@ -1,3 +1,6 @@
+import AVX512Kernels
+import VectorKernels
+
 /// Swish / SiLU, `y = x · σ(x)` with `σ(x) = 1 / (1 + e^(−x))` (PyTorch `SiLU`, exported to ONNX
 /// as `Mul(x, Sigmoid(x))` and put back together by ``SwishFusion``). Input and output `N×…`.
 /// VJP: `dx = dy · f'(x)`, `f'(x) = σ(x) + x·σ(x)·(1 − σ(x)) = σ(x) + y·(1 − σ(x))`.
@@ -15,36 +18,29 @@ public struct SwishOperator: ElementwiseActivation {
         return s + y * (1 - s)
     }
 
-    /// Eight at a time through ``logisticSigmoid(_:)``.
+    /// `SwishKernels.values` 16 lanes at a time with AVX-512 (``KernelSelection``), else 8; the
+    /// tail through ``value(_:)``.
     public func values(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) {
-        var i = 0
-        while i + 8 <= count {
-            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-            UnsafeMutableRawPointer(y + i).storeBytes(of: v * logisticSigmoid(v), as: SIMD8<Float>.self)
-            i += 8
-        }
+        #if arch(x86_64)
+        var i = KernelSelection.avx512 ? AVX512Activations.swishValues(x, count: count, into: y)
+            : PortableActivations.swishValues(x, count: count, into: y)
+        #else
+        var i = PortableActivations.swishValues(x, count: count, into: y)
+        #endif
         while i < count { y[i] = value(x[i]); i += 1 }
     }
 
-    /// Eight at a time, with `σ(x)` read back from the forward output as `y / x` (no second
-    /// exponential): `y = x·σ(x)` to a rounding or two, so the quotient is `σ(x)` to a few ulp.
-    /// Below `|x| < 2⁻²⁰`, where `y` loses digits and `y / x` is undefined at 0,
-    /// `σ(x) = 1/2 + x/4` (the next term, `x³/48`, is below 1e-19).
+    /// `SwishKernels.derivatives` (σ read back from the output as `y / x`, no second
+    /// exponential) 16 or 8 lanes at a time as ``values(_:count:into:)``; the tail through
+    /// ``derivative(input:output:)``.
     public func derivatives(input x: UnsafePointer<Float>, output y: UnsafePointer<Float>, count: Int,
                             into d: UnsafeMutablePointer<Float>) {
-        var i = 0
-        while i + 8 <= count {
-            let u = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-            let v = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
-            // |x| by clearing the sign bit: with `pointwiseMax(u, -u)` this loop took 2.4× as long
-            // as the one through the exponential.
-            let magnitude = unsafeBitCast(unsafeBitCast(u, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, to: SIMD8<Float>.self)
-            let small = magnitude .< 0x1p-20
-            var s = v / u.replacing(with: 1, where: small)
-            s.replace(with: 0.5 + 0.25 * u, where: small)
-            UnsafeMutableRawPointer(d + i).storeBytes(of: s + v * (1 - s), as: SIMD8<Float>.self)
-            i += 8
-        }
+        #if arch(x86_64)
+        var i = KernelSelection.avx512 ? AVX512Activations.swishDerivatives(input: x, output: y, count: count, into: d)
+            : PortableActivations.swishDerivatives(input: x, output: y, count: count, into: d)
+        #else
+        var i = PortableActivations.swishDerivatives(input: x, output: y, count: count, into: d)
+        #endif
         while i < count { d[i] = derivative(input: x[i], output: y[i]); i += 1 }
     }
 

@@ -107,25 +107,4 @@ struct AVX512GEMMTests {
     }
 }
 
-/// `GEMM.choose` on x86-64 (elsewhere it always answers OpenBLAS).
-@Suite struct GEMMSelectionTests {
-    static let avx512Flags: Set<String> = CPUFlags.avx512.union(["avx2", "fma"])
-
-    @Test func autoTakesAVX512OnlyWhereTheCPUHasIt() {
-        #expect(GEMM.choose(request: nil, cpuFlags: Self.avx512Flags).kernels == .avx512)
-        #expect(GEMM.choose(request: "auto", cpuFlags: ["avx2", "fma", "avx512f"]).kernels == .openBLAS)
-        #expect(GEMM.choose(request: nil, cpuFlags: nil).kernels == .openBLAS)
-    }
-
-    @Test func explicitRequests() {
-        #expect(GEMM.choose(request: "openblas", cpuFlags: Self.avx512Flags) == (.openBLAS, nil))
-        #expect(GEMM.choose(request: "AVX512", cpuFlags: Self.avx512Flags) == (.avx512, nil))
-        let refused = GEMM.choose(request: "avx512", cpuFlags: ["avx2", "fma"])
-        #expect(refused.kernels == .openBLAS)
-        #expect(refused.note?.contains("does not report AVX-512") == true)
-        let unknown = GEMM.choose(request: "mkl", cpuFlags: Self.avx512Flags)
-        #expect(unknown.kernels == .avx512)
-        #expect(unknown.note?.contains("SALIENCYD_GEMM=mkl ignored") == true)
-    }
-}
 #endif

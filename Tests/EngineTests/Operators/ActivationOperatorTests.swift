@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Engine
+import VectorKernels
 
 @Suite struct ActivationOperatorTests {
     private func forward(_ op: any Operator, _ input: [Float]) throws -> [Float] {

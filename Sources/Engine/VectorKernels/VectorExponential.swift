@@ -1,13 +1,17 @@
 /// `e^x` for 8 lanes at once, for the sigmoid-based activations' forward and VJP loops (the C
-/// library's `expf` is scalar).
+/// library's `expf` is scalar). `@inlinable`, so that each module that inlines it compiles it
+/// for its own instruction set: this target's portable build (two SSE registers per vector),
+/// `AVX512Kernels` (one AVX register, three-operand forms). Written for `SIMD8<Float>`, not
+/// generically: a generic `SIMD` version ran 100–1000× slower, its lane operations left as
+/// per-lane loops after specialisation.
 ///
 /// Cody–Waite range reduction `x = n·ln 2 + r` with `|r| ≤ ln 2 / 2` (ln 2 split in a part exact
 /// in float32 and a correction), a degree-5 minimax polynomial for `e^r` (Cephes `expf`'s
 /// coefficients), and `2^n` built in the exponent bits. Inputs are clamped to
 /// `[−87.3, 88.7]`, where the result stays a normal float32. Relative error below 2.5e-7 (the
 /// test measures it against double precision).
-@inline(__always)
-func exponential(_ x: SIMD8<Float>) -> SIMD8<Float> {
+@inlinable @inline(__always)
+public func exponential(_ x: SIMD8<Float>) -> SIMD8<Float> {
     var clamped = x.replacing(with: -87.3, where: x .< -87.3)
     clamped.replace(with: 88.7, where: clamped .> 88.7)
     // n = round(x / ln 2): adding 1.5·2²³ rounds to an integer held in the low mantissa bits.
@@ -27,7 +31,7 @@ func exponential(_ x: SIMD8<Float>) -> SIMD8<Float> {
 }
 
 /// `1 / (1 + e^(−x))` for 8 lanes (0 and 1 at the clamped extremes, never NaN for finite x).
-@inline(__always)
-func logisticSigmoid(_ x: SIMD8<Float>) -> SIMD8<Float> {
+@inlinable @inline(__always)
+public func logisticSigmoid(_ x: SIMD8<Float>) -> SIMD8<Float> {
     1 / (1 + exponential(-x))
 }
