@@ -8,11 +8,12 @@ import Glibc
 /// Blocked as in Goto & van de Geijn (2008), transposed for row-major `C`: depth slices of at
 /// most ``depthBlock`` steps; within one, up to ``rowBlock`` rows of `op(A)` packed into 8-row
 /// panels (broadcast operand), and column blocks of `op(B)` sized to stay in L2 packed into
-/// 48-column panels (vector operand); ``GEMMMicroKernel`` computes each 8×48 tile in 24 registers.
+/// 48-column panels (vector operand); ``GEMMMicroKernel`` computes each 8×48 tile in 24 registers
+/// (a panel's last 1–4 columns in its narrow kernels).
 ///
 /// This module is compiled for `skylake-avx512` (AVX-512 F/CD/BW/DQ/VL): call it only on a CPU
-/// that has them (the engine's `GEMM` checks `/proc/cpuinfo` first). Not thread-safe across
-/// calls on the same `C`; each thread keeps its own packing buffers.
+/// that has them (the engine's `KernelSelection` checks `/proc/cpuinfo` first). Each thread
+/// keeps its own packing buffers; concurrent calls must write disjoint parts of `C`.
 public enum AVX512GEMM {
     /// Depth steps per slice: a packed 8-row panel is 8 KiB, within L1 beside the streamed `B` panel.
     public static let depthBlock = 256

@@ -1,6 +1,5 @@
 import AVX512Kernels
 import CBLAS
-import Foundation
 
 /// The engine's single-precision matrix product, `C (m×n) = alpha · op(A) (m×k) · op(B) (k×n) +
 /// beta · C` on row-major matrices (the contract of `cblas_sgemm(CblasRowMajor, …)`), and the
