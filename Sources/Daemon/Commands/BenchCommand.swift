@@ -57,9 +57,9 @@ struct BenchCommand: ParsableCommand {
         BLAS.threadCount = threads
         let sgemm = BLAS.measureSGEMM()
         let engineThreads = parallel == "engine" ? threads : 1
-        let engineGEMM = BLAS.measureEngineGEMM(threads: engineThreads)
         BLAS.threadCount = parallel == "engine" ? 1 : threads
         let gemmKernels = GEMM.activeKernels
+        let engineGEMM = BLAS.measureEngineGEMM(threads: engineThreads)
         let bundle = try modelOptions.load()
         let model = bundle.model
         let workspace = Workspace(model: model, maxBatch: batch, threads: engineThreads)
@@ -87,10 +87,11 @@ struct BenchCommand: ParsableCommand {
         }
         print("model      \(bundle.name): input \(model.inputShape), \(model.classCount) classes, \(String(format: "%.4f", gflop)) GFLOP per image forward")
         print("setup      batch \(batch), \(threads) thread(s) (\(parallel)), \(repeats) repeats, \(clock.rawValue) clock; sgemm \(String(format: "%.1f", report.sgemmGflops)) GFLOP/s (OpenBLAS \(report.blasCore) kernels)")
+        let gemmThreads = parallel == "engine" ? "\(engineThreads) thread(s)" : "OpenBLAS threading each call over \(threads)"
         print("gemm       engine products on \(gemmKernels == .avx512 ? "saliencyd's AVX-512 kernels" : "OpenBLAS"): "
-              + String(format: "%.1f GFLOP/s", engineGEMM) + " (1024³, \(engineThreads) thread(s))")
-        let kernels = BLASCoreSelection.currentKernelReport()
-        if kernels.narrowerThanCPU && gemmKernels == .openBLAS { print("note       \(kernels.message)") }
+              + String(format: "%.1f GFLOP/s", engineGEMM) + " (1024³, \(gemmThreads))")
+        let kernels = BLASCoreSelection.currentKernelReport(gemm: gemmKernels)
+        if kernels.narrowerThanCPU { print("note       \(kernels.message)") }
         if let note = KernelSelection.current.note { print("note       \(note)") }
         print("per image  median (p10–p90)")
         for (name, value) in [("forward", forward), ("forward + gradient", gradient), ("forward + Jacobian", jacobian)] {

@@ -69,9 +69,11 @@ enum BLASCoreSelection {
         return ("OpenBLAS \(core) kernels (OPENBLAS_CORETYPE=\(explicitCore))", false)
     }
 
-    /// ``kernelReport(core:explicitCore:cpuFlags:)`` for this process.
-    static func currentKernelReport() -> (message: String, narrowerThanCPU: Bool) {
+    /// ``kernelReport(core:explicitCore:cpuFlags:gemm:)`` for this process, whose products run on
+    /// `gemm` (by default what ``KernelSelection`` chose).
+    static func currentKernelReport(gemm: GEMM.Kernels = KernelSelection.avx512 ? .avx512 : .openBLAS)
+        -> (message: String, narrowerThanCPU: Bool) {
         kernelReport(core: BLAS.coreName, explicitCore: ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"],
-                     cpuFlags: cpuFlags(), gemm: KernelSelection.avx512 ? .avx512 : .openBLAS)
+                     cpuFlags: cpuFlags(), gemm: gemm)
     }
 }

@@ -39,10 +39,10 @@ public enum BLAS {
         return best
     }
 
-    /// The best throughput in GFLOP/s of the engine's own products (``GEMM``, whichever kernels it
-    /// selected) over `repeats` products of `size×size` matrices, on a team of `threads`
-    /// threads that each compute a band of `C`'s rows, OpenBLAS at one thread per call — how the
-    /// engine runs them. After one warm-up product.
+    /// The best throughput in GFLOP/s of the engine's own products (``GEMM``, whichever kernels
+    /// compute them with OpenBLAS's thread count as it is now) over `repeats` products of
+    /// `size×size` matrices, on a team of `threads` threads that each compute a band of `C`'s
+    /// rows — how the engine runs them. After one warm-up product.
     public static func measureEngineGEMM(size: Int = 1024, threads: Int, repeats: Int = 5) -> Double {
         let count = size * size
         let a = UnsafeMutablePointer<Float>.allocate(capacity: count)
@@ -53,9 +53,6 @@ public enum BLAS {
             a[i] = Float(i % 7) / 7
             b[i] = Float(i % 5) / 5
         }
-        let previousThreads = threadCount
-        threadCount = 1
-        defer { threadCount = previousThreads }
         let bands = max(1, threads)
         let team = ThreadTeam(count: bands)
         var best = 0.0
