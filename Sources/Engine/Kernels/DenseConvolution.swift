@@ -1,5 +1,3 @@
-import CBLAS
-
 /// A convolution on a small map written out as the dense linear map it is: one frame's
 /// `C×H×W` input to its `M×Ho×Wo` output is `y = D·x`, with
 /// `D[(m·Ho + oh)·Wo + ow][(c·H + ih)·W + iw] = w[m][c − g·C/groups][i][j]` for every kernel tap

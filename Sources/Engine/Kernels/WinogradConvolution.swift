@@ -1,5 +1,3 @@
-import CBLAS
-
 /// A 3×3, stride-1 correlation by Winograd's minimal filtering F(2×2, 3×3) (Lavin & Gray, "Fast
 /// Algorithms for Convolutional Neural Networks", 2016): each 2×2 output tile is
 ///
@@ -96,7 +94,7 @@ struct WinogradConvolution: Sendable {
     /// for the permutation `P` that swaps rows 0 and 3 of `G` (rows 1 and 2 of `G` are
     /// palindromes; F(2×2, 3×3)'s points 0, 1, −1, ∞ map onto themselves under `x → 1/x`). So
     /// `G g' Gᵀ = P (G g Gᵀ) Pᵀ`: `U'_{(a,b)}[c][k] = U_{(P a, P b)}[k][c]`, the forward's
-    /// matrix at the mirrored position, transposed — which `cblas_sgemm` reads as it is.
+    /// matrix at the mirrored position, transposed — which the GEMM reads as it is (transposed `A`).
     /// (F(4×4, 3×3)'s points 0, ±1, ±2, ∞ are not closed under `x → 1/x`; its VJP has its own.)
     init(inputGradientSharing forward: WinogradConvolution) {
         precondition(forward.variant == .f2x2 && !forward.readsForwardWeights,

@@ -1,5 +1,3 @@
-import CBLAS
-
 /// 2-D convolution (ONNX `Conv`, PyTorch `Conv2d`), optionally with a fused activation.
 ///
 /// - Input: `N×C×H×W`. Output: `N×M×Ho×Wo`.
@@ -8,7 +6,7 @@ import CBLAS
 ///   ``activation`` (a `Relu` folded into the convolution by ``ActivationFusion``).
 ///
 /// Forward, per group: `Y_g (M/g × positions) = W_g (M/g × C/g·kH·kW) · im2col(X_g)` in
-/// `cblas_sgemm` calls cut by ``ColumnBlocking``: a band of output rows of one frame at a time
+/// `GEMM.multiply` calls cut by ``ColumnBlocking``: a band of output rows of one frame at a time
 /// when the frame is large (the GEMM writes the output in place; the columns stay in cache), or
 /// several whole frames side by side when frames are small (then scattered). Bias and activation
 /// are applied to each block right after its GEMM, while it is in cache. A 1×1/stride-1

@@ -1,5 +1,3 @@
-import CBLAS
-
 /// Fully connected layer (ONNX `Gemm`, PyTorch `Linear`): `Y = alpha · A · op(B) + beta · C`.
 ///
 /// - A: the data input, `N×F` (frame shape `F`; `transA` is not supported, it would move the
@@ -8,8 +6,8 @@ import CBLAS
 /// - C: optional constant broadcast to `G` (shape `G`, `1×G`, `1` or a scalar).
 /// - Output: `N×G`.
 ///
-/// Forward: one `cblas_sgemm` over the whole batch. VJP: `dA = alpha · dY · op(B)ᵀ`, one
-/// `cblas_sgemm` over all `N·K` cotangent rows.
+/// Forward: one GEMM (`GEMM.multiply`) over the whole batch. VJP: `dA = alpha · dY · op(B)ᵀ`, one
+/// GEMM over all `N·K` cotangent rows.
 public struct GemmOperator: Operator {
     public var weights: Tensor
     public var bias: Tensor?

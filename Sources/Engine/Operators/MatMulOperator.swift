@@ -1,12 +1,10 @@
-import CBLAS
-
 /// Matrix product with a constant right-hand side (ONNX `MatMul` as exporters write `Linear`
 /// without bias): `Y = X · B`.
 ///
 /// - X: the data input, frame shape `…×F` (the leading frame axes act as extra rows).
 /// - B: constant `F×G`. Output: frame shape `…×G`.
 ///
-/// Forward: one `cblas_sgemm` over all rows of the batch. VJP: `dX = dY · Bᵀ`, one `cblas_sgemm`
+/// Forward: one GEMM (`GEMM.multiply`) over all rows of the batch. VJP: `dX = dY · Bᵀ`, one GEMM
 /// over all cotangent rows.
 public struct MatMulOperator: Operator {
     public var weights: Tensor
