@@ -19,24 +19,10 @@ public enum BLAS {
     /// The best `sgemm` throughput in GFLOP/s over `repeats` products of `size×size` matrices
     /// (`2·size³` floating-point operations each), after one warm-up product.
     public static func measureSGEMM(size: Int = 1024, repeats: Int = 5) -> Double {
-        let count = size * size
-        let a = UnsafeMutablePointer<Float>.allocate(capacity: count)
-        let b = UnsafeMutablePointer<Float>.allocate(capacity: count)
-        let c = UnsafeMutablePointer<Float>.allocate(capacity: count)
-        defer { a.deallocate(); b.deallocate(); c.deallocate() }
-        for i in 0..<count {
-            a[i] = Float(i % 7) / 7
-            b[i] = Float(i % 5) / 5
-        }
-        var best = 0.0
-        for run in 0...repeats {
-            let start = DispatchTime.now().uptimeNanoseconds
+        bestRate(size: size, repeats: repeats) { a, b, c in
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(size), Int32(size), Int32(size),
                         1, a, Int32(size), b, Int32(size), 0, c, Int32(size))
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            if run > 0 { best = max(best, 2 * Double(size * size * size) / seconds / 1e9) }
         }
-        return best
     }
 
     /// The best throughput in GFLOP/s of the engine's own products (``GEMM``, whichever kernels
@@ -44,6 +30,22 @@ public enum BLAS {
     /// `size×size` matrices, on a team of `threads` threads that each compute a band of `C`'s
     /// rows — how the engine runs them. After one warm-up product.
     public static func measureEngineGEMM(size: Int = 1024, threads: Int, repeats: Int = 5) -> Double {
+        let bands = max(1, threads)
+        let team = ThreadTeam(count: bands)
+        return bestRate(size: size, repeats: repeats) { a, b, c in
+            team.forEach(items: bands) { band, _ in
+                let rows = (band * size / bands)..<((band + 1) * size / bands)
+                GEMM.multiply(m: rows.count, n: size, k: size, a: a + rows.lowerBound * size, lda: size, b: b, ldb: size,
+                              c: c + rows.lowerBound * size, ldc: size)
+            }
+        }
+    }
+
+    /// The best GFLOP/s of `product` (`C = A·B` on `size×size` matrices, `2·size³` operations)
+    /// over `repeats` timed runs after one warm-up run, on fixed inputs.
+    private static func bestRate(size: Int, repeats: Int,
+                                 _ product: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void)
+        -> Double {
         let count = size * size
         let a = UnsafeMutablePointer<Float>.allocate(capacity: count)
         let b = UnsafeMutablePointer<Float>.allocate(capacity: count)
@@ -53,16 +55,10 @@ public enum BLAS {
             a[i] = Float(i % 7) / 7
             b[i] = Float(i % 5) / 5
         }
-        let bands = max(1, threads)
-        let team = ThreadTeam(count: bands)
         var best = 0.0
         for run in 0...repeats {
             let start = DispatchTime.now().uptimeNanoseconds
-            team.forEach(items: bands) { band, _ in
-                let rows = (band * size / bands)..<((band + 1) * size / bands)
-                GEMM.multiply(m: rows.count, n: size, k: size, a: a + rows.lowerBound * size, lda: size, b: b, ldb: size,
-                              c: c + rows.lowerBound * size, ldc: size)
-            }
+            product(a, b, c)
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             if run > 0 { best = max(best, 2 * Double(size * size * size) / seconds / 1e9) }
         }
