@@ -62,8 +62,9 @@ let package = Package(
             dependencies: ["VectorKernels"],
             path: "Sources/Engine/AVX512Kernels",
             swiftSettings: [.unsafeFlags(["-Ounchecked"] + avx512TargetFlags)]),
-        // Vector loops written once, generic over the width: specialised at 8 lanes here
-        // (portable) and at 16 in AVX512Kernels. Optimised in every configuration.
+        // Vector loops written once (8 lanes, `@inlinable`): compiled for baseline x86-64 here
+        // (the portable build) and inlined into AVX512Kernels, which compiles them for AVX-512.
+        // Optimised in every configuration.
         .target(
             name: "VectorKernels",
             path: "Sources/Engine/VectorKernels",
