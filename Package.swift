@@ -1,11 +1,13 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// The AVX-512 kernels' instruction set; other architectures build that target empty.
+// The instruction sets of the AVX-512 and AVX2 kernels; other architectures build those targets empty.
 #if arch(x86_64)
 let avx512TargetFlags = ["-target-cpu", "skylake-avx512"]
+let avx2TargetFlags = ["-target-cpu", "haswell"]
 #else
 let avx512TargetFlags: [String] = []
+let avx2TargetFlags: [String] = []
 #endif
 
 let package = Package(
@@ -51,9 +53,9 @@ let package = Package(
 
         .target(
             name: "Engine",
-            dependencies: ["CBLAS", "AVX512Kernels", "VectorKernels",
+            dependencies: ["CBLAS", "AVX512Kernels", "AVX2Kernels", "VectorKernels",
                            .product(name: "SwiftProtobuf", package: "swift-protobuf")],
-            exclude: ["ONNX/Generated/README.md", "AVX512Kernels", "VectorKernels"],
+            exclude: ["ONNX/Generated/README.md", "AVX512Kernels", "AVX2Kernels", "VectorKernels"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         // The engine's AVX-512 kernels (its GEMM), compiled for skylake-avx512 and optimised in
         // every configuration; the engine calls them only on CPUs whose flags show AVX-512.
@@ -62,6 +64,12 @@ let package = Package(
             dependencies: ["VectorKernels"],
             path: "Sources/Engine/AVX512Kernels",
             swiftSettings: [.unsafeFlags(["-Ounchecked"] + avx512TargetFlags)]),
+        // The engine's GEMM for CPUs with AVX2 and FMA but not AVX-512, compiled for haswell and
+        // optimised in every configuration; called only on CPUs whose flags show AVX2 and FMA.
+        .target(
+            name: "AVX2Kernels",
+            path: "Sources/Engine/AVX2Kernels",
+            swiftSettings: [.unsafeFlags(["-Ounchecked"] + avx2TargetFlags)]),
         // Vector loops written once (8 lanes, `@inlinable`): compiled for baseline x86-64 here
         // (the portable build) and inlined into AVX512Kernels, which compiles them for AVX-512.
         // Optimised in every configuration.
@@ -89,7 +97,7 @@ let package = Package(
             ]),
 
         .testTarget(
-            name: "EngineTests", dependencies: ["Engine", "AVX512Kernels", "VectorKernels", "CBLAS"],
+            name: "EngineTests", dependencies: ["Engine", "AVX512Kernels", "AVX2Kernels", "VectorKernels", "CBLAS"],
             exclude: ["ONNX/ConformanceExclusions.txt"]),
         .testTarget(name: "DaemonTests", dependencies: [
             "Daemon", "Pipeline", "Engine",

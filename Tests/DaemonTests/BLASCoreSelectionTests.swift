@@ -88,6 +88,10 @@ import Testing
         #expect(!report.narrowerThanCPU)
         #expect(report.message == "GEMM on saliencyd's AVX-512 kernels (SALIENCYD_KERNELS=portable for OpenBLAS's); "
                 + "other BLAS calls on OpenBLAS Haswell kernels (OPENBLAS_CORETYPE=Haswell)")
+        let avx2 = BLASCoreSelection.kernelReport(core: "Zen", explicitCore: nil, cpuFlags: BLASCoreSelectionTests.avx2,
+                                                  gemm: .avx2)
+        #expect(avx2.message == "GEMM on saliencyd's AVX2 kernels (SALIENCYD_KERNELS=portable for OpenBLAS's); "
+                + "other BLAS calls on OpenBLAS Zen kernels")
     }
 
     /// The built binary's `bench` prints the note when the environment pins narrower kernels and

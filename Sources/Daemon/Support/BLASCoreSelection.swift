@@ -47,13 +47,13 @@ enum BLASCoreSelection {
     /// The kernels in use, for the log, and whether an explicit `OPENBLAS_CORETYPE` holds OpenBLAS
     /// to narrower kernels than the CPU's flags allow (on the project's EPYC VM, `Haswell` where
     /// OpenBLAS itself picks `Cooperlake`: resnet18's Jacobian in 1.4× the time). With the
-    /// engine's own AVX-512 GEMM selected (`gemm`), OpenBLAS runs only the remaining BLAS calls,
-    /// and its kernels are reported without the notice.
+    /// engine's own AVX-512 or AVX2 GEMM selected (`gemm`), OpenBLAS runs only the remaining BLAS
+    /// calls, and its kernels are reported without the notice.
     static func kernelReport(core: String, explicitCore: String?, cpuFlags flags: Set<String>?,
                              gemm: GEMM.Kernels = .openBLAS) -> (message: String, narrowerThanCPU: Bool) {
         let openBLAS = openBLASReport(core: core, explicitCore: explicitCore, cpuFlags: flags)
-        guard gemm == .avx512 else { return openBLAS }
-        return ("GEMM on saliencyd's AVX-512 kernels (SALIENCYD_KERNELS=portable for OpenBLAS's); other BLAS calls on "
+        guard gemm != .openBLAS else { return openBLAS }
+        return ("GEMM on \(gemm.description) (SALIENCYD_KERNELS=portable for OpenBLAS's); other BLAS calls on "
                 + (explicitCore.map { "OpenBLAS \(core) kernels (OPENBLAS_CORETYPE=\($0))" } ?? "OpenBLAS \(core) kernels"),
                 false)
     }
@@ -71,7 +71,7 @@ enum BLASCoreSelection {
 
     /// ``kernelReport(core:explicitCore:cpuFlags:gemm:)`` for this process, whose products run on
     /// `gemm` (by default what ``KernelSelection`` chose).
-    static func currentKernelReport(gemm: GEMM.Kernels = KernelSelection.avx512 ? .avx512 : .openBLAS)
+    static func currentKernelReport(gemm: GEMM.Kernels = GEMM.selectedKernels)
         -> (message: String, narrowerThanCPU: Bool) {
         kernelReport(core: BLAS.coreName, explicitCore: ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"],
                      cpuFlags: cpuFlags(), gemm: gemm)

@@ -14,4 +14,8 @@ public enum CPUFlags {
     /// The AVX-512 subsets of Skylake-SP (`skylake-avx512`), which the engine's AVX-512 kernels
     /// and OpenBLAS's `SkylakeX` kernels are compiled for.
     public static let avx512: Set<String> = ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"]
+
+    /// The extensions of Haswell (`haswell`), which the engine's AVX2 kernels are compiled for:
+    /// AVX, AVX2 and FMA, and the scalar ones the compiler may also emit (`abm` is LZCNT).
+    public static let avx2: Set<String> = ["avx", "avx2", "fma", "bmi1", "bmi2", "f16c", "movbe", "abm", "popcnt"]
 }

@@ -1,0 +1,225 @@
+#if arch(x86_64)
+import Glibc
+
+/// Single-precision matrix product with AVX2 and FMA vectors, for one thread:
+/// `C (m×n) = alpha · op(A) (m×k) · op(B) (k×n) + beta · C`, all row-major — the contract of
+/// `cblas_sgemm(CblasRowMajor, …)`, with `beta = 0` never reading `C`.
+///
+/// Blocked as BLIS blocks it (Goto & van de Geijn 2008; Van Zee & van de Geijn 2015), transposed
+/// for row-major `C`: depth slices of at most ``depthBlock`` steps; within one, column blocks of
+/// `op(B)` of at most ``columnBlock`` columns packed into 16-column panels (vector operand, one
+/// panel at a time in L1), and row blocks of `op(A)` of at most ``rowBlock`` rows packed into
+/// 6-row panels (broadcast operand, the block in L2). ``AVX2GEMMMicroKernel`` computes each 6×16
+/// tile (6×8 for a block's last 1–8 columns).
+///
+/// This module is compiled for `haswell` (AVX2, FMA, BMI, F16C): call it only on a CPU that
+/// has them (the engine's `KernelSelection` checks `/proc/cpuinfo` first). Each thread keeps
+/// its own packing buffers; concurrent calls must write disjoint parts of `C`.
+public enum AVX2GEMM {
+    /// Depth steps per slice: a 16-column `B` panel is 16 KiB, half of a 32 KiB L1.
+    public static let depthBlock = 256
+    /// Rows of `op(A)` packed per block: 144 KiB at full depth, within a 512 KiB L2.
+    public static let rowBlock = 144
+    /// Columns of `op(B)` packed per block: 2 MiB at full depth, a share of the L3.
+    public static let columnBlock = 2048
+    /// Columns per packed `B` panel (two vectors).
+    public static let panelColumns = 16
+
+    @inline(never)
+    public static func multiply(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                                a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                                beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        guard m > 0, n > 0 else { return }
+        guard k > 0, alpha != 0 else {
+            if beta != 1 { scale(c, rows: m, columns: n, ldc: ldc, by: beta) }
+            return
+        }
+        if beta != 0 && beta != 1 { scale(c, rows: m, columns: n, ldc: ldc, by: beta) }
+        run(m: m, n: n, k: k, alpha: alpha, a: .unpacked(a, lda: lda, transposed: transposeA), b: b, ldb: ldb,
+            transposeB: transposeB, beta: beta, c: c, ldc: ldc)
+    }
+
+    /// Floats that ``pack(transposeA:m:k:a:lda:into:)`` writes for an `m×k` `op(A)`.
+    public static func packedCount(m: Int, k: Int) -> Int {
+        (m + AVX2GEMMMicroKernel.rows - 1) / AVX2GEMMMicroKernel.rows * AVX2GEMMMicroKernel.rows * k + 2
+    }
+
+    /// All of `op(A)` (`m×k`) in the panel layout ``multiply(packedA:m:n:k:alpha:b:ldb:transposeB:beta:c:ldc:)``
+    /// reads, for a matrix used in many products (a layer's weights): for each depth slice
+    /// (as `multiply` cuts `k`), all of its 6-row panels, `kc×6` each. `into` holds
+    /// ``packedCount(m:k:)`` floats.
+    public static func pack(transposeA: Bool, m: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                            into packed: UnsafeMutablePointer<Float>) {
+        var p0 = 0
+        let sliceDepth = sliceDepth(k)
+        while p0 < k {
+            let depth = p0..<min(k, p0 + sliceDepth)
+            AVX2GEMMPacking.packA(a, lda: lda, transposed: transposeA, rows: 0..<m, depth: depth,
+                                  into: packed + paddedRows(m) * p0)
+            p0 = depth.upperBound
+        }
+    }
+
+    /// ``multiply(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)`` with `op(A)` already
+    /// packed by ``pack(transposeA:m:k:a:lda:into:)``: the product skips packing `A`, which for
+    /// products of few columns (a Winograd block's 128 tiles) costs as much as a tenth of them.
+    @inline(never)
+    public static func multiply(packedA: UnsafePointer<Float>, m: Int, n: Int, k: Int, alpha: Float,
+                                b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
+                                beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        guard m > 0, n > 0 else { return }
+        guard k > 0, alpha != 0 else {
+            if beta != 1 { scale(c, rows: m, columns: n, ldc: ldc, by: beta) }
+            return
+        }
+        if beta != 0 && beta != 1 { scale(c, rows: m, columns: n, ldc: ldc, by: beta) }
+        run(m: m, n: n, k: k, alpha: alpha, a: .packed(packedA), b: b, ldb: ldb, transposeB: transposeB,
+            beta: beta, c: c, ldc: ldc)
+    }
+
+    /// Where `op(A)` comes from: a matrix to pack block by block, or a whole packed copy.
+    private enum OperandA {
+        case unpacked(UnsafePointer<Float>, lda: Int, transposed: Bool)
+        case packed(UnsafePointer<Float>)
+    }
+
+    /// Depth slices of equal size, each at most depthBlock.
+    private static func sliceDepth(_ k: Int) -> Int {
+        let slices = (k + depthBlock - 1) / depthBlock
+        return (k + slices - 1) / slices
+    }
+
+    /// `m` rounded up to whole panels.
+    private static func paddedRows(_ m: Int) -> Int {
+        (m + AVX2GEMMMicroKernel.rows - 1) / AVX2GEMMMicroKernel.rows * AVX2GEMMMicroKernel.rows
+    }
+
+    /// The blocked product once `C` holds `beta·C` (or is to be overwritten, `beta = 0`).
+    private static func run(m: Int, n: Int, k: Int, alpha: Float, a: OperandA, b: UnsafePointer<Float>, ldb: Int,
+                            transposeB: Bool, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        let buffers = AVX2PackingBuffers.current
+        let sliceDepth = sliceDepth(k)
+        var p0 = 0
+        while p0 < k {
+            let depth = p0..<min(k, p0 + sliceDepth)
+            // beta = 0: the first slice stores; otherwise C holds beta·C and every slice adds.
+            let accumulate = p0 > 0 || beta != 0
+            var j0 = 0
+            while j0 < n {
+                let columns = j0..<min(n, j0 + columnBlock)
+                AVX2GEMMPacking.packB(b, ldb: ldb, transposed: transposeB, depth: depth, columns: columns, into: buffers.b)
+                var i0 = 0
+                while i0 < m {
+                    let rows = i0..<min(m, i0 + rowBlock)
+                    let packedA: UnsafePointer<Float>
+                    switch a {
+                    case let .unpacked(a, lda, transposed):
+                        AVX2GEMMPacking.packA(a, lda: lda, transposed: transposed, rows: rows, depth: depth,
+                                              into: buffers.a)
+                        packedA = UnsafePointer(buffers.a)
+                    case let .packed(whole):
+                        // rowBlock is a whole number of panels, so block i0 starts at panel i0 / 6.
+                        packedA = whole + paddedRows(m) * p0 + i0 * depth.count
+                    }
+                    multiplyPacked(packedA, buffers.b, rows: rows, columns: columns, depth: depth.count,
+                                   alpha: alpha, accumulate: accumulate, c: c, ldc: ldc, tile: buffers.tile)
+                    i0 = rows.upperBound
+                }
+                j0 = columns.upperBound
+            }
+            p0 = depth.upperBound
+        }
+    }
+
+    /// Every tile of a packed row block times a packed column block, one `B` panel against all
+    /// of the block's `A` panels in turn. Whole tiles are written in place; edge tiles go
+    /// through `tile` and only their valid part is copied out.
+    private static func multiplyPacked(_ packedA: UnsafePointer<Float>, _ packedB: UnsafePointer<Float>,
+                                       rows: Range<Int>, columns: Range<Int>, depth kc: Int, alpha: Float,
+                                       accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int,
+                                       tile: UnsafeMutablePointer<Float>) {
+        let panelRows = AVX2GEMMMicroKernel.rows
+        var j = columns.lowerBound
+        var panelB = packedB
+        while j < columns.upperBound {
+            let count = min(panelColumns, columns.upperBound - j)
+            let width = AVX2GEMMPacking.panelWidth(count)
+            let kernel = width == panelColumns ? AVX2GEMMMicroKernel.tile16 : AVX2GEMMMicroKernel.tile8
+            var i = rows.lowerBound
+            var panelA = packedA
+            while i < rows.upperBound {
+                let rowCount = min(panelRows, rows.upperBound - i)
+                if rowCount == panelRows && count == width {
+                    kernel(kc, panelA, panelB, c + i * ldc + j, ldc, alpha, accumulate)
+                } else {
+                    kernel(kc, panelA, panelB, tile, panelColumns, alpha, false)
+                    for r in 0..<rowCount {
+                        let target = c + (i + r) * ldc + j
+                        let source = tile + r * panelColumns
+                        if accumulate {
+                            for x in 0..<count { target[x] += source[x] }
+                        } else {
+                            for x in 0..<count { target[x] = source[x] }
+                        }
+                    }
+                }
+                panelA += panelRows * kc
+                i += panelRows
+            }
+            panelB += width * kc
+            j += count
+        }
+    }
+
+    /// `C ← beta · C` (zeros when `beta = 0`, whatever `C` held).
+    private static func scale(_ c: UnsafeMutablePointer<Float>, rows: Int, columns: Int, ldc: Int, by beta: Float) {
+        for r in 0..<rows {
+            let row = c + r * ldc
+            if beta == 0 {
+                row.update(repeating: 0, count: columns)
+            } else {
+                for x in 0..<columns { row[x] *= beta }
+            }
+        }
+    }
+}
+
+/// One thread's packing buffers for ``AVX2GEMM``, made on its first product and kept until the
+/// thread ends.
+final class AVX2PackingBuffers {
+    let a: UnsafeMutablePointer<Float>
+    let b: UnsafeMutablePointer<Float>
+    let tile: UnsafeMutablePointer<Float>
+
+    private init() {
+        let depth = AVX2GEMM.depthBlock
+        // Two floats of slack: the last panel's last step is written by an 8-float store.
+        a = .allocate(capacity: (AVX2GEMM.rowBlock + AVX2GEMMMicroKernel.rows) * depth + 2)
+        b = .allocate(capacity: (AVX2GEMM.columnBlock + AVX2GEMM.panelColumns) * depth)
+        tile = .allocate(capacity: AVX2GEMMMicroKernel.rows * AVX2GEMM.panelColumns)
+    }
+
+    deinit {
+        a.deallocate()
+        b.deallocate()
+        tile.deallocate()
+    }
+
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key) { pointer in
+            if let pointer { Unmanaged<AVX2PackingBuffers>.fromOpaque(pointer).release() }
+        }
+        return key
+    }()
+
+    static var current: AVX2PackingBuffers {
+        if let pointer = pthread_getspecific(key) {
+            return Unmanaged<AVX2PackingBuffers>.fromOpaque(pointer).takeUnretainedValue()
+        }
+        let buffers = AVX2PackingBuffers()
+        pthread_setspecific(key, Unmanaged.passRetained(buffers).toOpaque())
+        return buffers
+    }
+}
+#endif

@@ -1,0 +1,75 @@
+#if arch(x86_64)
+/// The register block of ``AVX2GEMM``: a `6×W` tile of `C` (`W` = 16 or 8 columns, two or one
+/// 8-float vectors per row) accumulated over `kc` steps in 12 (or 6) of the 16 AVX registers,
+/// with two for `B`'s vectors and one for the broadcast element of `A` — the shape of BLIS's
+/// Haswell `sgemm` kernel.
+///
+/// Layouts: `a` is a packed panel of `A`, `kc×6` (step `p`'s six rows side by side, each
+/// broadcast); `b` a packed panel of `B`, `kc×W` (step `p`'s `W` columns, loaded as vectors).
+/// `c` is the tile's top-left element of a row-major matrix with row stride `ldc`. The sums are
+/// scaled by `alpha`, then stored (`accumulate == false`) or added to `C`.
+enum AVX2GEMMMicroKernel {
+    static let rows = 6
+
+    @inline(never)
+    static func tile16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                       _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, _ accumulate: Bool) {
+        body(vectors: 2, kc, a, b, c, ldc, alpha, accumulate)
+    }
+
+    @inline(never)
+    static func tile8(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                      _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, _ accumulate: Bool) {
+        body(vectors: 1, kc, a, b, c, ldc, alpha, accumulate)
+    }
+
+    /// One tile of `vectors`·8 columns; `vectors` is a constant at each call, so the unused
+    /// accumulators and branches fold away.
+    @inline(__always)
+    private static func body(vectors: Int, _ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                             _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, _ accumulate: Bool) {
+        typealias V = SIMD8<Float>
+        var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
+        var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
+        var pa = a, pb = b
+        let width = vectors * 8
+        for _ in 0..<kc {
+            let b0 = loadVector(pb)
+            let b1 = vectors > 1 ? loadVector(pb + 8) : V()
+            @inline(__always) func row(_ r: Int, _ x0: inout V, _ x1: inout V) {
+                let s = V(repeating: pa[r])
+                x0 = x0.addingProduct(s, b0)
+                if vectors > 1 { x1 = x1.addingProduct(s, b1) }
+            }
+            row(0, &c00, &c01); row(1, &c10, &c11); row(2, &c20, &c21)
+            row(3, &c30, &c31); row(4, &c40, &c41); row(5, &c50, &c51)
+            pa += rows
+            pb += width
+        }
+        let scale = V(repeating: alpha)
+        @inline(__always) func put(_ r: Int, _ x0: V, _ x1: V) {
+            let p = c + r * ldc
+            if accumulate {
+                storeVector(loadVector(p) + x0 * scale, p)
+                if vectors > 1 { storeVector(loadVector(p + 8) + x1 * scale, p + 8) }
+            } else {
+                storeVector(x0 * scale, p)
+                if vectors > 1 { storeVector(x1 * scale, p + 8) }
+            }
+        }
+        put(0, c00, c01); put(1, c10, c11); put(2, c20, c21)
+        put(3, c30, c31); put(4, c40, c41); put(5, c50, c51)
+    }
+}
+
+@inline(__always)
+func loadVector(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
+
+@inline(__always)
+func loadVector(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> { loadVector(UnsafePointer(p)) }
+
+@inline(__always)
+func storeVector(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+}
+#endif
