@@ -37,6 +37,9 @@ struct WinogradConvolution: Sendable {
     /// `true` for an F(2×2, 3×3) VJP built by ``init(inputGradientSharing:)``: `weights` is the
     /// forward's array (the same storage, not a copy) and `U'_ξ` is read as `U_{mirrored(ξ)}ᵀ`.
     let readsForwardWeights: Bool
+    /// `U'_ξ` (`outputs×inputs`, as ``multiply(_:_:_:positions:tiles:)`` reads it) for each
+    /// position, packed once for the AVX2 kernels' products; empty with other kernels.
+    let packedWeights: [PackedGEMMOperand]
 
     /// The transform of the 3×3 kernels `kernel(k, c, tap)` (taps row-major) for `K` outputs and
     /// `C` inputs. Computed in double precision, rounded once.
@@ -69,6 +72,23 @@ struct WinogradConvolution: Sendable {
         self.inputs = inputs
         self.outputs = outputs
         readsForwardWeights = false
+        packedWeights = Self.pack(u, positions: positions, outputs: outputs, inputs: inputs, readsForwardWeights: false)
+    }
+
+    /// Each position's `U'_ξ` of `u` packed for the selected kernels, or none.
+    private static func pack(_ u: [Float], positions: Int, outputs: Int, inputs: Int,
+                             readsForwardWeights: Bool) -> [PackedGEMMOperand] {
+        u.withUnsafeBufferPointer { u in
+            var packed: [PackedGEMMOperand] = []
+            for position in 0..<positions {
+                let stored = readsForwardWeights ? mirrored(position: position) : position
+                guard let operand = PackedGEMMOperand(
+                    transposeA: readsForwardWeights, m: outputs, k: inputs, a: u.baseAddress! + stored * outputs * inputs,
+                    lda: readsForwardWeights ? outputs : inputs) else { return [] }
+                packed.append(operand)
+            }
+            return packed
+        }
     }
 
     /// For the forward pass of a convolution with weights `K×C×3×3`.
@@ -104,6 +124,8 @@ struct WinogradConvolution: Sendable {
         inputs = forward.outputs
         outputs = forward.inputs
         readsForwardWeights = true
+        packedWeights = Self.pack(forward.weights, positions: forward.variant.positions, outputs: forward.inputs,
+                                  inputs: forward.outputs, readsForwardWeights: true)
     }
 
     /// The forward position `(P a, P b)` that holds VJP position `ξ = 4a + b`'s matrix
@@ -253,7 +275,8 @@ struct WinogradConvolution: Sendable {
         for position in positions {
             // The forward's `U` is `inputs × outputs` here: read it transposed at the mirrored position.
             let stored = readsForwardWeights ? Self.mirrored(position: position) : position
-            GEMM.multiply(transposeA: readsForwardWeights, m: outputs, n: tiles, k: inputs,
+            GEMM.multiply(packedA: packedWeights.isEmpty ? nil : packedWeights[position],
+                          transposeA: readsForwardWeights, m: outputs, n: tiles, k: inputs,
                           a: u + stored * outputs * inputs, lda: readsForwardWeights ? outputs : inputs,
                           b: v + position * inputs * tiles, ldb: tiles, c: m + position * outputs * tiles, ldc: tiles)
         }
