@@ -27,6 +27,32 @@ import Testing
         #expect(report.sgemm_gflops > 1)
     }
 
+    struct ProductReport: Decodable {
+        var m: Int, n: Int, k: Int
+        var transpose_b: Bool
+        var gemm_kernels: String
+        var engine_gflops: Double
+        var openblas_gflops: Double
+    }
+
+    /// `bench --products` times each shape on the engine's kernels and on OpenBLAS, one JSON
+    /// object per line, and names a malformed shape.
+    @Test func benchTimesProductsOfTheGivenShapes() throws {
+        let run = try ExplainCommandTests.run(["bench", "--products", "7x9x5,64x128x64t", "--repeats", "1", "--json"])
+        #expect(run.status == 0, "\(run.errors)")
+        let lines = run.output.split(separator: "\n")
+        #expect(lines.count == 2)
+        let reports = try lines.map { try JSONDecoder().decode(ProductReport.self, from: Data($0.utf8)) }
+        #expect(reports.map { [$0.m, $0.n, $0.k] } == [[7, 9, 5], [64, 128, 64]])
+        #expect(reports.map(\.transpose_b) == [false, true])
+        #expect(reports.allSatisfy { $0.engine_gflops > 0 && $0.openblas_gflops > 0 })
+        #expect(reports.allSatisfy { ["openblas", "avx2", "avx512"].contains($0.gemm_kernels) })
+
+        let bad = try ExplainCommandTests.run(["bench", "--products", "7x9", "--repeats", "1"])
+        #expect(bad.status != 0)
+        #expect(bad.errors.contains("'7x9' is not MxNxK"))
+    }
+
     struct ProfileReport: Decodable {
         struct Row: Decodable {
             var node: String

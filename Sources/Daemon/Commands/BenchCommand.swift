@@ -22,6 +22,8 @@ struct BenchCommand: ParsableCommand {
     var clock = "wall"
     @Flag(help: "Also time every node (forward, gradient backward, Jacobian backward) and print the breakdown.")
     var profile = false
+    @Option(help: ArgumentHelp("Instead of a model, time single-thread products of these shapes (MxNxK, comma-separated; a trailing t transposes B) on the engine's kernels and on OpenBLAS.", valueName: "shapes"))
+    var products: String?
 
     struct Report: Encodable {
         var model: String
@@ -39,7 +41,7 @@ struct BenchCommand: ParsableCommand {
         var achievedForwardGflops: Double
         var sgemmGflops: Double
         var blasCore: String
-        /// Who computes the engine's products: `avx512` (saliencyd's kernels) or `openblas`.
+        /// Who computes the engine's products: `avx512` or `avx2` (saliencyd's kernels) or `openblas`.
         var gemmKernels: String
         /// The engine's products measured as it runs them (1024³, a band of rows per thread).
         var engineGemmGflops: Double
@@ -53,6 +55,7 @@ struct BenchCommand: ParsableCommand {
         guard batch > 0, threads > 0, repeats > 0 else { throw ValidationError("--batch, --threads and --repeats must be positive") }
         guard let clock = TimingClock(rawValue: clock) else { throw ValidationError("--clock takes wall or thread-cpu") }
         guard parallel == "engine" || parallel == "blas" else { throw ValidationError("--parallel takes engine or blas") }
+        if let products { return try runProducts(products) }
         // The roofline: sgemm on all the threads.
         BLAS.threadCount = threads
         let sgemm = BLAS.measureSGEMM()
@@ -88,7 +91,7 @@ struct BenchCommand: ParsableCommand {
         print("model      \(bundle.name): input \(model.inputShape), \(model.classCount) classes, \(String(format: "%.4f", gflop)) GFLOP per image forward")
         print("setup      batch \(batch), \(threads) thread(s) (\(parallel)), \(repeats) repeats, \(clock.rawValue) clock; sgemm \(String(format: "%.1f", report.sgemmGflops)) GFLOP/s (OpenBLAS \(report.blasCore) kernels)")
         let gemmThreads = parallel == "engine" ? "\(engineThreads) thread(s)" : "OpenBLAS threading each call over \(threads)"
-        print("gemm       engine products on \(gemmKernels == .avx512 ? "saliencyd's AVX-512 kernels" : "OpenBLAS"): "
+        print("gemm       engine products on \(gemmKernels.description): "
               + String(format: "%.1f GFLOP/s", engineGEMM) + " (1024³, \(gemmThreads))")
         let kernels = BLASCoreSelection.currentKernelReport(gemm: gemmKernels)
         if kernels.narrowerThanCPU { print("note       \(kernels.message)") }
@@ -100,5 +103,49 @@ struct BenchCommand: ParsableCommand {
         }
         print(String(format: "forward    %.1f GFLOP/s achieved", report.achievedForwardGflops))
         if let breakdown { print("\n" + breakdown.table()) }
+    }
+
+    /// One `--products` line.
+    struct ProductReport: Encodable {
+        var m: Int, n: Int, k: Int
+        var transposeB: Bool
+        var gemmKernels: String
+        var engineGflops: Double
+        var openblasGflops: Double
+    }
+
+    /// `--products`: one thread's GFLOP/s for each shape on the engine's selected kernels and on
+    /// OpenBLAS, best of `repeats` (a table, or one JSON object per line with `--json`). Every
+    /// shape is checked before any is timed.
+    private func runProducts(_ list: String) throws {
+        let shapes = try list.split(separator: ",").map { text in
+            let transposeB = text.hasSuffix("t")
+            let sizes = text.dropLast(transposeB ? 1 : 0).split(separator: "x", omittingEmptySubsequences: false)
+                .map { Int($0) }
+            guard sizes.count == 3, let m = sizes[0], let n = sizes[1], let k = sizes[2], m > 0, n > 0, k > 0 else {
+                throw ValidationError("--products: '\(text)' is not MxNxK with positive sizes (optionally followed by t)")
+            }
+            return (text: String(text), m: m, n: n, k: k, transposeB: transposeB)
+        }
+        BLAS.threadCount = 1
+        let kernels = GEMM.activeKernels
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys]
+        if !json { print("products   one thread, best of \(repeats); engine on \(kernels.description), OpenBLAS \(BLAS.coreName) kernels") }
+        for shape in shapes {
+            let engine = BLAS.measureProduct(m: shape.m, n: shape.n, k: shape.k, transposeB: shape.transposeB,
+                                             openBLAS: false, repeats: repeats)
+            let openBLAS = BLAS.measureProduct(m: shape.m, n: shape.n, k: shape.k, transposeB: shape.transposeB,
+                                               openBLAS: true, repeats: repeats)
+            if json {
+                let report = ProductReport(m: shape.m, n: shape.n, k: shape.k, transposeB: shape.transposeB,
+                                           gemmKernels: kernels.rawValue, engineGflops: engine, openblasGflops: openBLAS)
+                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            } else {
+                print("  " + shape.text.padding(toLength: 16, withPad: " ", startingAt: 0)
+                      + String(format: " engine %6.1f GFLOP/s   OpenBLAS %6.1f   ratio %.2f", engine, openBLAS, engine / openBLAS))
+            }
+        }
     }
 }
