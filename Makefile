@@ -53,8 +53,10 @@ explain: build
 	$(BIN) explain --format npy,json,png --out out models/samples/*.png
 	@echo "maps written to out/ (open out/*.overlay.png); see docs/methods.md"
 
+# OpenBLAS one thread per call, as the daemon runs it (workers.blas_threads = 1), so the
+# engine's tests go through the kernels KernelSelection picks for this CPU.
 test: deps-test
-	$(SWIFT) test
+	OPENBLAS_NUM_THREADS=1 $(SWIFT) test
 	$(MAKE) test-interop
 
 # Tests/Interop: the real imagezmq (PyPI) against a running `saliencyd serve`, and
