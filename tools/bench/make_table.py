@@ -141,7 +141,8 @@ def main() -> int:
         out.append(f"- saliencyd: OpenBLAS {core} kernels, sgemm {min(rates):.0f}–{max(rates):.0f} GFLOP/s "
                    f"(measured before each model)")
     for kernels, rates in sd_gemm.items():
-        who = "saliencyd's own AVX-512 kernels" if kernels == "avx512" else "OpenBLAS"
+        who = {"avx512": "saliencyd's own AVX-512 kernels",
+               "avx2": "saliencyd's own AVX2 kernels"}.get(kernels, "OpenBLAS")
         out.append(f"- saliencyd's products (GEMM) on {who}: {min(rates):.0f}–{max(rates):.0f} GFLOP/s "
                    f"as the engine runs them (1024³, a band of rows per thread; `engine_gemm_gflops`); "
                    f"the roofline stays OpenBLAS's sgemm")
