@@ -68,11 +68,13 @@ let package = Package(
         // optimised in every configuration; called only on CPUs whose flags show AVX2 and FMA.
         .target(
             name: "AVX2Kernels",
+            dependencies: ["VectorKernels"],
             path: "Sources/Engine/AVX2Kernels",
             swiftSettings: [.unsafeFlags(["-Ounchecked"] + avx2TargetFlags)]),
         // Vector loops written once (8 lanes, `@inlinable`): compiled for baseline x86-64 here
-        // (the portable build) and inlined into AVX512Kernels, which compiles them for AVX-512.
-        // Optimised in every configuration.
+        // (the portable build) and inlined into AVX512Kernels, which compiles them for AVX-512;
+        // also the blocked GEMMs' shared buffers and output loops, inlined into both kernel
+        // targets. Optimised in every configuration.
         .target(
             name: "VectorKernels",
             path: "Sources/Engine/VectorKernels",

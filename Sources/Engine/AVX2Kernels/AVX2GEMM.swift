@@ -1,5 +1,5 @@
 #if arch(x86_64)
-import Glibc
+import VectorKernels
 
 /// Single-precision matrix product with AVX2 and FMA vectors, for one thread:
 /// `C (m×n) = alpha · op(A) (m×k) · op(B) (k×n) + beta · C`, all row-major — the contract of
@@ -10,7 +10,7 @@ import Glibc
 /// `op(B)` of at most ``columnBlock`` columns packed into 16-column panels (vector operand, one
 /// panel at a time in L1), and row blocks of `op(A)` of at most ``rowBlock`` rows packed into
 /// 6-row panels (broadcast operand, the block in L2). ``AVX2GEMMMicroKernel`` computes each 6×16
-/// tile (6×8 for a block's last 1–8 columns).
+/// tile (6×8 for a block's last 5–8 columns, its narrow kernels for the last 1–4).
 ///
 /// This module is compiled for `haswell` (AVX2, FMA, BMI, F16C): call it only on a CPU that
 /// has them (the engine's `KernelSelection` checks `/proc/cpuinfo` first). Each thread keeps
@@ -25,21 +25,25 @@ public enum AVX2GEMM {
     /// Columns per packed `B` panel (two vectors).
     public static let panelColumns = 16
 
+    /// Each thread's packing buffers. Two floats of slack after the `A` block: a panel's last
+    /// step is written by an 8-float store (``AVX2GEMMPacking``) and read by an 8-float load
+    /// (``AVX2GEMMMicroKernel/narrow(columns:_:_:_:bStride:_:_:_:_:)``).
+    static let packingBuffers = PerThreadPackingBuffers(GEMMPackingBufferSizes(
+        a: (rowBlock + AVX2GEMMMicroKernel.rows) * depthBlock + 2,
+        b: (columnBlock + panelColumns) * depthBlock,
+        tile: AVX2GEMMMicroKernel.rows * panelColumns))
+
     @inline(never)
     public static func multiply(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                                 a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                                 beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        guard m > 0, n > 0 else { return }
-        guard k > 0, alpha != 0 else {
-            if beta != 1 { scale(c, rows: m, columns: n, ldc: ldc, by: beta) }
-            return
-        }
-        if beta != 0 && beta != 1 { scale(c, rows: m, columns: n, ldc: ldc, by: beta) }
+        guard GEMMOutput.prepare(c, rows: m, columns: n, ldc: ldc, depth: k, alpha: alpha, beta: beta) else { return }
         run(m: m, n: n, k: k, alpha: alpha, a: .unpacked(a, lda: lda, transposed: transposeA), b: b, ldb: ldb,
             transposeB: transposeB, beta: beta, c: c, ldc: ldc)
     }
 
-    /// Floats that ``pack(transposeA:m:k:a:lda:into:)`` writes for an `m×k` `op(A)`.
+    /// Floats that ``pack(transposeA:m:k:a:lda:into:)`` writes for an `m×k` `op(A)`, two of them
+    /// slack for the 8-float store and load of the last panel's last step.
     public static func packedCount(m: Int, k: Int) -> Int {
         (m + AVX2GEMMMicroKernel.rows - 1) / AVX2GEMMMicroKernel.rows * AVX2GEMMMicroKernel.rows * k + 2
     }
@@ -67,12 +71,7 @@ public enum AVX2GEMM {
     public static func multiply(packedA: UnsafePointer<Float>, m: Int, n: Int, k: Int, alpha: Float,
                                 b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
                                 beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        guard m > 0, n > 0 else { return }
-        guard k > 0, alpha != 0 else {
-            if beta != 1 { scale(c, rows: m, columns: n, ldc: ldc, by: beta) }
-            return
-        }
-        if beta != 0 && beta != 1 { scale(c, rows: m, columns: n, ldc: ldc, by: beta) }
+        guard GEMMOutput.prepare(c, rows: m, columns: n, ldc: ldc, depth: k, alpha: alpha, beta: beta) else { return }
         run(m: m, n: n, k: k, alpha: alpha, a: .packed(packedA), b: b, ldb: ldb, transposeB: transposeB,
             beta: beta, c: c, ldc: ldc)
     }
@@ -97,7 +96,7 @@ public enum AVX2GEMM {
     /// The blocked product once `C` holds `beta·C` (or is to be overwritten, `beta = 0`).
     private static func run(m: Int, n: Int, k: Int, alpha: Float, a: OperandA, b: UnsafePointer<Float>, ldb: Int,
                             transposeB: Bool, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        let buffers = AVX2PackingBuffers.current
+        let buffers = packingBuffers.current
         let sliceDepth = sliceDepth(k)
         var p0 = 0
         while p0 < k {
@@ -151,17 +150,13 @@ public enum AVX2GEMM {
                 let rowCount = min(panelRows, rows.upperBound - i)
                 if rowCount == panelRows && count == width {
                     kernel(kc, panelA, panelB, c + i * ldc + j, ldc, alpha, accumulate)
+                } else if rowCount == panelRows && count <= 4 {
+                    AVX2GEMMMicroKernel.narrow(columns: count, kc, panelA, panelB, bStride: width, c + i * ldc + j, ldc,
+                                               alpha, accumulate)
                 } else {
                     kernel(kc, panelA, panelB, tile, panelColumns, alpha, false)
-                    for r in 0..<rowCount {
-                        let target = c + (i + r) * ldc + j
-                        let source = tile + r * panelColumns
-                        if accumulate {
-                            for x in 0..<count { target[x] += source[x] }
-                        } else {
-                            for x in 0..<count { target[x] = source[x] }
-                        }
-                    }
+                    GEMMOutput.writeEdgeTile(tile, tileStride: panelColumns, rows: rowCount, columns: count,
+                                             into: c + i * ldc + j, ldc: ldc, accumulate: accumulate)
                 }
                 panelA += panelRows * kc
                 i += panelRows
@@ -169,57 +164,6 @@ public enum AVX2GEMM {
             panelB += width * kc
             j += count
         }
-    }
-
-    /// `C ← beta · C` (zeros when `beta = 0`, whatever `C` held).
-    private static func scale(_ c: UnsafeMutablePointer<Float>, rows: Int, columns: Int, ldc: Int, by beta: Float) {
-        for r in 0..<rows {
-            let row = c + r * ldc
-            if beta == 0 {
-                row.update(repeating: 0, count: columns)
-            } else {
-                for x in 0..<columns { row[x] *= beta }
-            }
-        }
-    }
-}
-
-/// One thread's packing buffers for ``AVX2GEMM``, made on its first product and kept until the
-/// thread ends.
-final class AVX2PackingBuffers {
-    let a: UnsafeMutablePointer<Float>
-    let b: UnsafeMutablePointer<Float>
-    let tile: UnsafeMutablePointer<Float>
-
-    private init() {
-        let depth = AVX2GEMM.depthBlock
-        // Two floats of slack: the last panel's last step is written by an 8-float store.
-        a = .allocate(capacity: (AVX2GEMM.rowBlock + AVX2GEMMMicroKernel.rows) * depth + 2)
-        b = .allocate(capacity: (AVX2GEMM.columnBlock + AVX2GEMM.panelColumns) * depth)
-        tile = .allocate(capacity: AVX2GEMMMicroKernel.rows * AVX2GEMM.panelColumns)
-    }
-
-    deinit {
-        a.deallocate()
-        b.deallocate()
-        tile.deallocate()
-    }
-
-    private static let key: pthread_key_t = {
-        var key = pthread_key_t()
-        pthread_key_create(&key) { pointer in
-            if let pointer { Unmanaged<AVX2PackingBuffers>.fromOpaque(pointer).release() }
-        }
-        return key
-    }()
-
-    static var current: AVX2PackingBuffers {
-        if let pointer = pthread_getspecific(key) {
-            return Unmanaged<AVX2PackingBuffers>.fromOpaque(pointer).takeUnretainedValue()
-        }
-        let buffers = AVX2PackingBuffers()
-        pthread_setspecific(key, Unmanaged.passRetained(buffers).toOpaque())
-        return buffers
     }
 }
 #endif

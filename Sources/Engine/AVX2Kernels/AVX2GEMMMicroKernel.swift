@@ -62,6 +62,110 @@ enum AVX2GEMMMicroKernel {
     }
 }
 
+extension AVX2GEMMMicroKernel {
+    /// A full-height tile of only `columns` ≤ 4 columns (a block's last ones), with the rows in
+    /// the vector instead of the columns: each step loads the `A` panel's six values as one
+    /// vector (lanes 6 and 7 read the next step's first two, and are discarded) and adds one
+    /// product per column, against ``tile8``'s six, and 8 independent sums hide the FMA latency.
+    /// `b` is the panel ``tile8`` reads (`kc×bStride`, zeros right of its last column).
+    static func narrow(columns: Int, _ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, bStride: Int,
+                       _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, _ accumulate: Bool) {
+        switch columns {
+        case 1: narrow1(kc, a, b, bStride, c, ldc, alpha, accumulate)
+        case 2: narrow2(kc, a, b, bStride, c, ldc, alpha, accumulate)
+        default: narrow4(columns: columns, kc, a, b, bStride, c, ldc, alpha, accumulate)
+        }
+    }
+
+    @inline(never)
+    private static func narrow1(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bStride: Int,
+                                _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, _ accumulate: Bool) {
+        narrowBody(computed: 1, stored: 1, steps: 8, kc, a, b, bStride, c, ldc, alpha, accumulate)
+    }
+
+    @inline(never)
+    private static func narrow2(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bStride: Int,
+                                _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, _ accumulate: Bool) {
+        narrowBody(computed: 2, stored: 2, steps: 4, kc, a, b, bStride, c, ldc, alpha, accumulate)
+    }
+
+    /// Three or four columns: four computed (the panel's fourth is zeros when there are three).
+    @inline(never)
+    private static func narrow4(columns: Int, _ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                                _ bStride: Int, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float,
+                                _ accumulate: Bool) {
+        narrowBody(computed: 4, stored: columns, steps: 2, kc, a, b, bStride, c, ldc, alpha, accumulate)
+    }
+
+    /// `computed` columns × `steps` unrolled steps = 8 sums (constants at each call, so the
+    /// loops unroll and the sums stay in registers); the first `stored` columns are written.
+    @inline(__always)
+    private static func narrowBody(computed: Int, stored: Int, steps: Int, _ kc: Int, _ a: UnsafePointer<Float>,
+                                   _ b: UnsafePointer<Float>, _ bStride: Int, _ c: UnsafeMutablePointer<Float>,
+                                   _ ldc: Int, _ alpha: Float, _ accumulate: Bool) {
+        typealias V = SIMD8<Float>
+        var sums = EightVectors()
+        var p = 0
+        while p + steps <= kc {
+            for u in 0..<steps {
+                let x = loadVector(a + rows * (p + u)), row = b + (p + u) * bStride
+                for j in 0..<computed {
+                    sums[u * computed + j] = sums[u * computed + j].addingProduct(x, V(repeating: row[j]))
+                }
+            }
+            p += steps
+        }
+        while p < kc {
+            let x = loadVector(a + rows * p), row = b + p * bStride
+            for j in 0..<computed { sums[j] = sums[j].addingProduct(x, V(repeating: row[j])) }
+            p += 1
+        }
+        for j in 0..<stored {
+            var sum = sums[j]
+            for u in 1..<steps { sum += sums[u * computed + j] }
+            sum *= alpha
+            let column = c + j
+            for r in 0..<rows {
+                if accumulate { column[r * ldc] += sum[r] } else { column[r * ldc] = sum[r] }
+            }
+        }
+    }
+}
+
+/// Eight vectors addressed by an index that is a constant wherever it is used, so that they
+/// live in registers.
+private struct EightVectors {
+    var v0 = SIMD8<Float>(), v1 = SIMD8<Float>(), v2 = SIMD8<Float>(), v3 = SIMD8<Float>()
+    var v4 = SIMD8<Float>(), v5 = SIMD8<Float>(), v6 = SIMD8<Float>(), v7 = SIMD8<Float>()
+
+    subscript(index: Int) -> SIMD8<Float> {
+        @inline(__always) get {
+            switch index {
+            case 0: v0
+            case 1: v1
+            case 2: v2
+            case 3: v3
+            case 4: v4
+            case 5: v5
+            case 6: v6
+            default: v7
+            }
+        }
+        @inline(__always) set {
+            switch index {
+            case 0: v0 = newValue
+            case 1: v1 = newValue
+            case 2: v2 = newValue
+            case 3: v3 = newValue
+            case 4: v4 = newValue
+            case 5: v5 = newValue
+            case 6: v6 = newValue
+            default: v7 = newValue
+            }
+        }
+    }
+}
+
 @inline(__always)
 func loadVector(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
 

@@ -50,7 +50,7 @@ enum AVX2GEMMPacking {
     /// from one vector load per row, through an 8×8 transpose in registers (written element by
     /// element, the compiler turns it into shuffles). Each step's six values go out as one
     /// 8-float store whose last two lanes the next step's store overwrites, so the last store
-    /// of a panel writes two floats past it (``AVX2PackingBuffers`` leaves room).
+    /// of a panel writes two floats past it (``AVX2GEMM``'s packing buffers leave room).
     @inline(__always)
     private static func transposeRows(_ source: UnsafePointer<Float>, lda: Int, depth kc: Int,
                                       into panel: UnsafeMutablePointer<Float>) {

@@ -1,5 +1,5 @@
 #if arch(x86_64)
-import Glibc
+import VectorKernels
 
 /// Single-precision matrix product with AVX-512 vectors, for one thread:
 /// `C (m×n) = alpha · op(A) (m×k) · op(B) (k×n) + beta · C`, all row-major — the contract of
@@ -24,17 +24,19 @@ public enum AVX512GEMM {
     /// Bytes of packed `B` per column block, about half the 1 MiB L2 of the CPUs this targets.
     static let columnBlockBytes = 512 * 1024
 
+    /// Each thread's packing buffers. A column block of `B` holds at most columnBlockBytes, or
+    /// one panel at full depth.
+    static let packingBuffers = PerThreadPackingBuffers(GEMMPackingBufferSizes(
+        a: (rowBlock + GEMMMicroKernel.rows) * depthBlock,
+        b: max(columnBlockBytes / 4, panelColumns * depthBlock) + panelColumns * depthBlock,
+        tile: GEMMMicroKernel.rows * panelColumns))
+
     @inline(never)
     public static func multiply(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                                 a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                                 beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        guard m > 0, n > 0 else { return }
-        guard k > 0, alpha != 0 else {
-            if beta != 1 { scale(c, rows: m, columns: n, ldc: ldc, by: beta) }
-            return
-        }
-        if beta != 0 && beta != 1 { scale(c, rows: m, columns: n, ldc: ldc, by: beta) }
-        let buffers = PackingBuffers.current
+        guard GEMMOutput.prepare(c, rows: m, columns: n, ldc: ldc, depth: k, alpha: alpha, beta: beta) else { return }
+        let buffers = packingBuffers.current
         // Depth slices of equal size, each at most depthBlock.
         let slices = (k + depthBlock - 1) / depthBlock
         let sliceDepth = (k + slices - 1) / slices
@@ -85,15 +87,8 @@ public enum AVX512GEMM {
                                            alpha, accumulate)
                 } else {
                     tileKernel(width)(kc, panelA, panelB, tile, panelColumns, alpha, false)
-                    for r in 0..<rowCount {
-                        let target = c + (i + r) * ldc + j
-                        let source = tile + r * panelColumns
-                        if accumulate {
-                            for x in 0..<count { target[x] += source[x] }
-                        } else {
-                            for x in 0..<count { target[x] = source[x] }
-                        }
-                    }
+                    GEMMOutput.writeEdgeTile(tile, tileStride: panelColumns, rows: rowCount, columns: count,
+                                             into: c + i * ldc + j, ldc: ldc, accumulate: accumulate)
                 }
                 panelB += width * kc
                 j += count
@@ -111,56 +106,6 @@ public enum AVX512GEMM {
         case 32: GEMMMicroKernel.tile32
         default: GEMMMicroKernel.tile16
         }
-    }
-
-    /// `C ← beta · C` (zeros when `beta = 0`, whatever `C` held).
-    private static func scale(_ c: UnsafeMutablePointer<Float>, rows: Int, columns: Int, ldc: Int, by beta: Float) {
-        for r in 0..<rows {
-            let row = c + r * ldc
-            if beta == 0 {
-                row.update(repeating: 0, count: columns)
-            } else {
-                for x in 0..<columns { row[x] *= beta }
-            }
-        }
-    }
-}
-
-/// One thread's packing buffers, made on its first product and kept until the thread ends.
-final class PackingBuffers {
-    let a: UnsafeMutablePointer<Float>
-    let b: UnsafeMutablePointer<Float>
-    let tile: UnsafeMutablePointer<Float>
-
-    private init() {
-        let depth = AVX512GEMM.depthBlock
-        a = .allocate(capacity: (AVX512GEMM.rowBlock + GEMMMicroKernel.rows) * depth)
-        // A column block holds at most columnBlockBytes, or one panel at full depth.
-        b = .allocate(capacity: max(AVX512GEMM.columnBlockBytes / 4, AVX512GEMM.panelColumns * depth) + AVX512GEMM.panelColumns * depth)
-        tile = .allocate(capacity: GEMMMicroKernel.rows * AVX512GEMM.panelColumns)
-    }
-
-    deinit {
-        a.deallocate()
-        b.deallocate()
-        tile.deallocate()
-    }
-
-    private static let key: pthread_key_t = {
-        var key = pthread_key_t()
-        pthread_key_create(&key) { pointer in
-            if let pointer { Unmanaged<PackingBuffers>.fromOpaque(pointer).release() }
-        }
-        return key
-    }()
-
-    static var current: PackingBuffers {
-        if let pointer = pthread_getspecific(key) {
-            return Unmanaged<PackingBuffers>.fromOpaque(pointer).takeUnretainedValue()
-        }
-        let buffers = PackingBuffers()
-        pthread_setspecific(key, Unmanaged.passRetained(buffers).toOpaque())
-        return buffers
     }
 }
 #endif

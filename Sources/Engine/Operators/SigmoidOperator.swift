@@ -1,6 +1,4 @@
-import AVX512Kernels
 import Foundation
-import VectorKernels
 
 /// Logistic sigmoid, `y = 1 / (1 + e^(−x))` (ONNX `Sigmoid`). Input and output `N×…`.
 /// VJP: `dx = dy · y · (1 − y)`.
@@ -16,15 +14,10 @@ public struct SigmoidOperator: ElementwiseActivation {
     }
     @inline(__always) public func derivative(input x: Float, output y: Float) -> Float { y * (1 - y) }
 
-    /// `SigmoidKernels.values` 16 lanes at a time with AVX-512 (``KernelSelection``), else 8; the
-    /// tail through ``value(_:)``.
+    /// `SigmoidKernels.values` in the build ``KernelSelection`` chose (``ActivationLoops``), 8 lanes
+    /// at a time; the tail through ``value(_:)``.
     public func values(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) {
-        #if arch(x86_64)
-        var i = KernelSelection.avx512 ? AVX512Activations.sigmoidValues(x, count: count, into: y)
-            : PortableActivations.sigmoidValues(x, count: count, into: y)
-        #else
-        var i = PortableActivations.sigmoidValues(x, count: count, into: y)
-        #endif
+        var i = ActivationLoops.sigmoidValues(x, count: count, into: y)
         while i < count { y[i] = value(x[i]); i += 1 }
     }
 

@@ -1,5 +1,3 @@
-import AVX512Kernels
-import VectorKernels
 
 /// Swish / SiLU, `y = x · σ(x)` with `σ(x) = 1 / (1 + e^(−x))` (PyTorch `SiLU`, exported to ONNX
 /// as `Mul(x, Sigmoid(x))` and put back together by ``SwishFusion``). Input and output `N×…`.
@@ -18,29 +16,19 @@ public struct SwishOperator: ElementwiseActivation {
         return s + y * (1 - s)
     }
 
-    /// `SwishKernels.values` 16 lanes at a time with AVX-512 (``KernelSelection``), else 8; the
-    /// tail through ``value(_:)``.
+    /// `SwishKernels.values` in the build ``KernelSelection`` chose (``ActivationLoops``), 8 lanes
+    /// at a time; the tail through ``value(_:)``.
     public func values(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) {
-        #if arch(x86_64)
-        var i = KernelSelection.avx512 ? AVX512Activations.swishValues(x, count: count, into: y)
-            : PortableActivations.swishValues(x, count: count, into: y)
-        #else
-        var i = PortableActivations.swishValues(x, count: count, into: y)
-        #endif
+        var i = ActivationLoops.swishValues(x, count: count, into: y)
         while i < count { y[i] = value(x[i]); i += 1 }
     }
 
     /// `SwishKernels.derivatives` (σ read back from the output as `y / x`, no second
-    /// exponential) 16 or 8 lanes at a time as ``values(_:count:into:)``; the tail through
+    /// exponential) as ``values(_:count:into:)``; the tail through
     /// ``derivative(input:output:)``.
     public func derivatives(input x: UnsafePointer<Float>, output y: UnsafePointer<Float>, count: Int,
                             into d: UnsafeMutablePointer<Float>) {
-        #if arch(x86_64)
-        var i = KernelSelection.avx512 ? AVX512Activations.swishDerivatives(input: x, output: y, count: count, into: d)
-            : PortableActivations.swishDerivatives(input: x, output: y, count: count, into: d)
-        #else
-        var i = PortableActivations.swishDerivatives(input: x, output: y, count: count, into: d)
-        #endif
+        var i = ActivationLoops.swishDerivatives(input: x, output: y, count: count, into: d)
         while i < count { d[i] = derivative(input: x[i], output: y[i]); i += 1 }
     }
 

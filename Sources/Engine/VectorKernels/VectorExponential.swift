@@ -1,7 +1,7 @@
 /// `e^x` for 8 lanes at once, for the sigmoid-based activations' forward and VJP loops (the C
 /// library's `expf` is scalar). `@inlinable`, so that each module that inlines it compiles it
 /// for its own instruction set: this target's portable build (two SSE registers per vector),
-/// `AVX512Kernels` (one AVX register, three-operand forms). Written for `SIMD8<Float>`, not
+/// `AVX512Kernels` and `AVX2Kernels` (one AVX register, three-operand forms). Written for `SIMD8<Float>`, not
 /// generically: a generic `SIMD` version ran 100–1000× slower, its lane operations left as
 /// per-lane loops after specialisation.
 ///

@@ -6,7 +6,7 @@ import Testing
 /// The engine's AVX2 GEMM against the product written out in double precision
 /// (``GEMMReferenceCheck``), packing `A` block by block and from a whole packed copy, on shapes
 /// that hit every edge of its blocking: rows not a multiple of the 6-row panel, columns ending
-/// in an 8- or 16-wide panel or 1–7 columns into one, depths split into several slices (equal
+/// in an 8- or 16-wide panel or 1–7 columns into one (1–4 of them by the narrow kernels), depths split into several slices (equal
 /// ones, so a packed copy's slices line up), more rows than one 144-row block and more columns
 /// than one 2048-column block.
 @Suite(.enabled(if: CPUFlags.current()?.isSuperset(of: CPUFlags.avx2) == true,
@@ -19,6 +19,9 @@ struct AVX2GEMMTests {
         Shape(m: 12, n: 8, k: 256), Shape(m: 13, n: 25, k: 257), Shape(m: 3, n: 100, k: 600),
         Shape(m: 23, n: 95, k: 64), Shape(m: 151, n: 21, k: 10), Shape(m: 300, n: 40, k: 520),
         Shape(m: 9, n: 2100, k: 30), Shape(m: 64, n: 196, k: 35), Shape(m: 18, n: 2, k: 9),
+        // Full 6-row panels ending in 1 or 3 columns (the narrow kernels), with depths below,
+        // at and above their unrolled steps and across two slices.
+        Shape(m: 6, n: 1, k: 1), Shape(m: 12, n: 33, k: 300), Shape(m: 6, n: 19, k: 7), Shape(m: 13, n: 3, k: 11),
     ]
 
     @Test(arguments: shapes)

@@ -1,0 +1,25 @@
+#if arch(x86_64)
+import VectorKernels
+
+/// The activations' vector loops of `VectorKernels`, inlined here and so compiled for this
+/// target's instruction set (AVX2 and FMA: each 8-lane vector in one `ymm` register, fused
+/// multiply-adds in the exponential's polynomial). Same contracts: each returns how many values
+/// it wrote, the caller finishes the tail.
+public enum AVX2Activations {
+    @inline(never)
+    public static func swishValues(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) -> Int {
+        SwishKernels.values(x, count: count, into: y)
+    }
+
+    @inline(never)
+    public static func swishDerivatives(input x: UnsafePointer<Float>, output y: UnsafePointer<Float>, count: Int,
+                                        into d: UnsafeMutablePointer<Float>) -> Int {
+        SwishKernels.derivatives(input: x, output: y, count: count, into: d)
+    }
+
+    @inline(never)
+    public static func sigmoidValues(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) -> Int {
+        SigmoidKernels.values(x, count: count, into: y)
+    }
+}
+#endif
