@@ -1,4 +1,3 @@
-#if arch(x86_64)
 import VectorKernels
 
 /// The activations' vector loops of `VectorKernels`, inlined here and so compiled for this
@@ -21,4 +20,3 @@ public enum AVX512Activations {
         SigmoidKernels.values(x, count: count, into: y)
     }
 }
-#endif

@@ -44,14 +44,4 @@ public enum KernelSelection {
     /// This process's choice, made on first use.
     public static let current = choose(request: ProcessInfo.processInfo.environment["SALIENCYD_KERNELS"],
                                        cpuFlags: CPUFlags.current())
-
-    /// Whether the AVX-512 kernels run in this process.
-    @inline(__always)
-    public static var avx512: Bool {
-        #if arch(x86_64)
-        current.kernels == .avx512
-        #else
-        false
-        #endif
-    }
 }
