@@ -1,5 +1,7 @@
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 // The parts of the engine's blocked matrix products (`AVX512GEMM`, `AVX2GEMM`) that do not
