@@ -2,8 +2,8 @@ import Foundation
 
 /// Which build of the engine's own kernels runs: its AVX-512 kernels (`AVX512Kernels`: the
 /// matrix product of ``GEMM`` and the activations' vector loops), its AVX2 kernels
-/// (`AVX2Kernels`: the matrix product and the same vector loops), or the portable ones (OpenBLAS's `sgemm`, the
-/// vector loops compiled for baseline x86-64 in `VectorKernels`).
+/// (`AVX2Kernels`: the same two), or the portable ones (OpenBLAS's `sgemm`, the vector loops
+/// compiled for baseline x86-64 in `VectorKernels`).
 ///
 /// `auto` takes the AVX-512 kernels when `/proc/cpuinfo` lists AVX-512 F, CD, BW, DQ and VL,
 /// else the AVX2 kernels when it lists AVX2, FMA and Haswell's other extensions (``CPUFlags/avx2``); `SALIENCYD_KERNELS=portable` (or `avx512`,

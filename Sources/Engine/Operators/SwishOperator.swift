@@ -1,4 +1,3 @@
-
 /// Swish / SiLU, `y = x · σ(x)` with `σ(x) = 1 / (1 + e^(−x))` (PyTorch `SiLU`, exported to ONNX
 /// as `Mul(x, Sigmoid(x))` and put back together by ``SwishFusion``). Input and output `N×…`.
 /// VJP: `dx = dy · f'(x)`, `f'(x) = σ(x) + x·σ(x)·(1 − σ(x)) = σ(x) + y·(1 − σ(x))`.
