@@ -17,7 +17,7 @@ public struct SigmoidOperator: ElementwiseActivation {
     /// `SigmoidKernels.values` in the build ``KernelSelection`` chose (``ActivationLoops``), 8 lanes
     /// at a time; the tail through ``value(_:)``.
     public func values(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) {
-        var i = ActivationLoops.sigmoidValues(x, count: count, into: y)
+        var i = ActivationLoops.selected.sigmoidValues(x, count, y)
         while i < count { y[i] = value(x[i]); i += 1 }
     }
 

@@ -18,7 +18,7 @@ public struct SwishOperator: ElementwiseActivation {
     /// `SwishKernels.values` in the build ``KernelSelection`` chose (``ActivationLoops``), 8 lanes
     /// at a time; the tail through ``value(_:)``.
     public func values(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) {
-        var i = ActivationLoops.swishValues(x, count: count, into: y)
+        var i = ActivationLoops.selected.swishValues(x, count, y)
         while i < count { y[i] = value(x[i]); i += 1 }
     }
 
@@ -27,7 +27,7 @@ public struct SwishOperator: ElementwiseActivation {
     /// ``derivative(input:output:)``.
     public func derivatives(input x: UnsafePointer<Float>, output y: UnsafePointer<Float>, count: Int,
                             into d: UnsafeMutablePointer<Float>) {
-        var i = ActivationLoops.swishDerivatives(input: x, output: y, count: count, into: d)
+        var i = ActivationLoops.selected.swishDerivatives(x, y, count, d)
         while i < count { d[i] = derivative(input: x[i], output: y[i]); i += 1 }
     }
 
