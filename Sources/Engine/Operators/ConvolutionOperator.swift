@@ -225,13 +225,13 @@ public struct ConvolutionOperator: Operator {
     /// `true` when `pass` is to run by Winograd's minimal filtering on this geometry (it does once
     /// ``prepared(inputShapes:)`` built the weights): a 3×3 kernel at stride 1, dilation 1, one
     /// group, top and left padding at most 2 (the VJP pads by `2 − pad`), at least
-    /// ``winogradMinimumChannels`` input and output channels (for a VJP on a map smaller than the
-    /// forward's minimum, ``WinogradMinimum/smallMapChannels``) and the pass's minimum of input
+    /// ``winogradMinimumChannels`` input and output channels (for a VJP on a map smaller than
+    /// ``WinogradMinimum/largeMapPixels``, ``WinogradMinimum/smallMapChannels``) and the pass's minimum of input
     /// and output pixels (``winogradMinimum``).
     func usesWinograd(_ pass: Pass, channels: Int, geometry g: WindowGeometry) -> Bool {
         let pixels = min(g.inputPlane, g.outputPlane)
         let minimumPixels = pass == .forward ? winogradMinimum.forwardPixels : winogradMinimum.inputGradientPixels
-        let minimumChannels = pass == .inputGradient && pixels < winogradMinimum.forwardPixels
+        let minimumChannels = pass == .inputGradient && pixels < winogradMinimum.largeMapPixels
             ? max(winogradMinimumChannels, winogradMinimum.smallMapChannels) : winogradMinimumChannels
         return weights.shape.rank == 4 && g.kernelHeight == 3 && g.kernelWidth == 3 && groups == 1
             && g.strideHeight == 1 && g.strideWidth == 1 && g.dilationHeight == 1 && g.dilationWidth == 1

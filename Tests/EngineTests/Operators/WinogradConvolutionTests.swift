@@ -68,7 +68,7 @@ import Testing
     }
 
     /// Which convolutions take the Winograd path by default: ResNet's 3×3/1 layers do (on 7×7
-    /// maps the VJP only, with at least 256 channels); strided, grouped, dilated, 5×5, few-channel, 6×6-map and
+    /// maps the VJP only with at least 256 channels); strided, grouped, dilated, 5×5, few-channel, 6×6-map and
     /// wide-padding ones do not — and only the former get transformed weights when prepared for
     /// their input shape. The weights regrouped for the transposed VJP are built only where that
     /// VJP runs.
@@ -91,10 +91,10 @@ import Testing
             #expect((method == .winograd) == chosen[1])
             #expect(prepared.hasTransposedWeights == (method == .transposed && groups != input[0]))
             if chosen[1] {
-                // One row: Winograd only with at least 48 tiles, else columns on the weights themselves.
+                // One row: Winograd only with at least 16 tiles, else columns on the weights themselves.
                 let tiles = prepared.winogradVariant(geometry: g).tiles(outputHeight: input[1], outputWidth: input[2])
                 #expect(prepared.backwardMethod(channels: input[0], geometry: g, rows: 1)
-                    == (tiles.rows * tiles.columns >= 48 ? .winograd : .columns))
+                    == (tiles.rows * tiles.columns >= 16 ? .winograd : .columns))
             }
             #expect(prepared.sharesWinogradWeights == (chosen[0] && chosen[1]
                 && prepared.winogradVariant(geometry: g) == .f2x2))
@@ -102,17 +102,17 @@ import Testing
         }
         #expect(try uses([64, 64, 3, 3], input: [64, 56, 56]) == [true, true])
         #expect(try uses([256, 256, 3, 3], input: [256, 14, 14]) == [true, true])
-        #expect(try uses([512, 512, 3, 3], input: [512, 7, 7]) == [false, true])
+        #expect(try uses([512, 512, 3, 3], input: [512, 7, 7]) == [true, true])
         let layer4 = try #require(ConvolutionOperator(weights: Tensor(shape: [512, 512, 3, 3], repeating: 0.1), padding: .symmetric(1))
             .prepared(inputShapes: [[512, 7, 7]]) as? ConvolutionOperator)
         let g7 = try layer4.window.geometry(inputHeight: 7, inputWidth: 7)
         #expect([1, 2, 3, 10].map { layer4.backwardMethod(channels: 512, geometry: g7, rows: $0) }
-            == [.columns, .columns, .winograd, .winograd])
+            == [.winograd, .winograd, .winograd, .winograd])
         #expect(try uses([512, 512, 3, 3], input: [512, 6, 6]) == [false, false])
-        // On 7×7 maps the VJP by Winograd needs 256 channels.
-        #expect(try uses([256, 256, 3, 3], input: [256, 7, 7]) == [false, true])
-        #expect(try uses([128, 512, 3, 3], input: [512, 7, 7]) == [false, false])
-        #expect(try uses([32, 32, 3, 3], input: [32, 7, 7]) == [false, false])
+        // On 7×7 maps the forward runs by Winograd from 16 channels, the VJP from 256.
+        #expect(try uses([256, 256, 3, 3], input: [256, 7, 7]) == [true, true])
+        #expect(try uses([128, 512, 3, 3], input: [512, 7, 7]) == [true, false])
+        #expect(try uses([32, 32, 3, 3], input: [32, 7, 7]) == [true, false])
         // The tile by map size: 4×4 from 24×24 up, 2×2 below (resnet18's 14×14 maps).
         let layer = ConvolutionOperator(weights: Tensor(shape: [8, 8, 3, 3], repeating: 0.1), padding: .symmetric(1))
         func variant(_ side: Int) throws -> WinogradVariant {
