@@ -27,6 +27,36 @@ import Testing
         #expect(report.sgemm_gflops > 1)
     }
 
+    struct MethodsReport: Decodable {
+        var methods: [String]
+        var forward_ms: Double
+        var gradient_ms: Double?
+        var jacobian_ms: Double?
+    }
+
+    /// `--methods` chooses the maps the timed passes compute, and with them the passes: one-gradient
+    /// maps only leave the Jacobian out, Jacobian maps only the gradient; by default both run and
+    /// the report lists the paper's five maps. An unknown name is refused by name.
+    @Test func benchTimesThePassesTheListedMapsNeed() throws {
+        func report(_ extra: [String]) throws -> MethodsReport {
+            let run = try ExplainCommandTests.run(["bench", "--json", "--repeats", "1", "--threads", "1"] + extra)
+            #expect(run.status == 0, "\(run.errors)")
+            return try JSONDecoder().decode(MethodsReport.self, from: Data(run.output.utf8))
+        }
+        let all = try report([])
+        #expect(all.methods == ["vanilla", "positive", "negative", "active", "inactive"])
+        #expect(all.gradient_ms != nil && all.jacobian_ms != nil)
+        let oneGradient = try report(["--methods", "vanilla,signed,vanilla"])
+        #expect(oneGradient.methods == ["vanilla", "signed"])
+        #expect(oneGradient.gradient_ms.map { $0 > 0 } == true && oneGradient.jacobian_ms == nil)
+        let jacobian = try report(["--methods", "active"])
+        #expect(jacobian.gradient_ms == nil && jacobian.jacobian_ms.map { $0 > 0 } == true)
+
+        let bad = try ExplainCommandTests.run(["bench", "--methods", "vanilla,gradcam", "--repeats", "1"])
+        #expect(bad.status != 0)
+        #expect(bad.errors.contains("unknown method 'gradcam'"))
+    }
+
     struct ProductReport: Decodable {
         var m: Int, n: Int, k: Int
         var transpose_b: Bool

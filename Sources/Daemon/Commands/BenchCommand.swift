@@ -2,14 +2,17 @@ import ArgumentParser
 import Engine
 import Foundation
 
-/// `saliencyd bench`: engine-only timings of forward, forward + one gradient, and forward + the
-/// whole Jacobian, against the machine's measured `sgemm` roofline.
+/// `saliencyd bench`: engine-only timings of forward, forward + one gradient (and its maps), and
+/// forward + the whole Jacobian (and every listed map), against the machine's measured `sgemm`
+/// roofline.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Time the engine on a model: forward, forward + gradient, forward + whole Jacobian.",
         discussion: "Per-image medians (and 10th/90th percentiles) over repeated runs after a warm-up, on random "
-            + "inputs in [0, 1]. Compare ratios from one run on one machine; the machine is shared and noisy.")
+            + "inputs in [0, 1]. The gradient and Jacobian passes include the maps they serve (--methods), computed for "
+            + "every frame as serve's workers compute them. Compare ratios from one run on one machine; the machine is "
+            + "shared and noisy.")
 
     @OptionGroup var modelOptions: ModelOptions
     @Option(help: "Frames per batch.") var batch = 1
@@ -17,6 +20,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Where the threads go: engine (the engine spreads each convolution's GEMM blocks over them, OpenBLAS runs one thread per call) or blas (OpenBLAS threads every GEMM itself).")
     var parallel = "engine"
     @Option(help: "Timed repetitions of each measurement.") var repeats = 20
+    @Option(help: ArgumentHelp("Maps computed in the timed passes, comma-separated: vanilla, positive, negative, signed (from one gradient; timed as forward + gradient) and active, inactive (from the whole Jacobian; timed as forward + Jacobian, which computes every listed map). A pass no listed map needs is not timed.", valueName: "methods"))
+    var methods = EngineTimings.paperMethods.map(\.rawValue).joined(separator: ",")
     @Flag(help: "Print one JSON object instead of a table.") var json = false
     @Option(help: "wall (elapsed time) or thread-cpu (CPU time of the calling thread; use with --threads 1 on a busy machine).")
     var clock = "wall"
@@ -31,12 +36,15 @@ struct BenchCommand: ParsableCommand {
         var threads: Int
         var input: [Int]
         var classes: Int
+        /// The maps each timed pass computed for every frame.
+        var methods: [String]
         var forwardMs: Double
-        var gradientMs: Double
-        var jacobianMs: Double
+        /// `nil` (left out) when no listed map needs the pass.
+        var gradientMs: Double?
+        var jacobianMs: Double?
         var forwardMsSpread: [Double]
-        var gradientMsSpread: [Double]
-        var jacobianMsSpread: [Double]
+        var gradientMsSpread: [Double]?
+        var jacobianMsSpread: [Double]?
         var gflopPerImage: Double
         var achievedForwardGflops: Double
         var sgemmGflops: Double
@@ -56,6 +64,7 @@ struct BenchCommand: ParsableCommand {
         guard let clock = TimingClock(rawValue: clock) else { throw ValidationError("--clock takes wall or thread-cpu") }
         guard parallel == "engine" || parallel == "blas" else { throw ValidationError("--parallel takes engine or blas") }
         if let products { return try runProducts(products) }
+        let methods = try EngineTimings.parseMethods(self.methods)
         // The roofline: sgemm on all the threads.
         BLAS.threadCount = threads
         let sgemm = BLAS.measureSGEMM()
@@ -69,15 +78,17 @@ struct BenchCommand: ParsableCommand {
         var random = SeededGenerator(seed: 1)
         let input = random.uniform(count: batch * model.inputCount, in: 0...1)
 
-        let timings = try EngineTimings.measure(workspace, input: input, batch: batch, repeats: repeats, clock: clock)
+        let timings = try EngineTimings.measure(workspace, input: input, batch: batch, repeats: repeats,
+                                                methods: methods, clock: clock)
         let (forward, gradient, jacobian) = (timings.forward, timings.gradient, timings.jacobian)
         let gflop = Double(model.forwardFLOPs) / 1e9
         let breakdown = profile ? try OperatorBreakdown.measure(workspace, input: input, batch: batch, repeats: repeats, clock: clock) : nil
         let report = Report(
             model: bundle.name, batch: batch, threads: threads, input: model.inputShape.dimensions, classes: model.classCount,
-            forwardMs: forward.median, gradientMs: gradient.median, jacobianMs: jacobian.median,
-            forwardMsSpread: [forward.p10, forward.p90], gradientMsSpread: [gradient.p10, gradient.p90],
-            jacobianMsSpread: [jacobian.p10, jacobian.p90], gflopPerImage: gflop,
+            methods: methods.map(\.rawValue),
+            forwardMs: forward.median, gradientMs: gradient?.median, jacobianMs: jacobian?.median,
+            forwardMsSpread: [forward.p10, forward.p90], gradientMsSpread: gradient.map { [$0.p10, $0.p90] },
+            jacobianMsSpread: jacobian.map { [$0.p10, $0.p90] }, gflopPerImage: gflop,
             achievedForwardGflops: gflop / (forward.median / 1000), sgemmGflops: sgemm, blasCore: BLAS.coreName,
             gemmKernels: gemmKernels.rawValue, engineGemmGflops: engineGEMM, repeats: repeats,
             clock: clock.rawValue, parallel: parallel, profile: breakdown?.rows)
@@ -96,10 +107,13 @@ struct BenchCommand: ParsableCommand {
         let kernels = BLASCoreSelection.currentKernelReport(gemm: gemmKernels)
         if kernels.narrowerThanCPU { print("note       \(kernels.message)") }
         if let note = KernelSelection.current.note { print("note       \(note)") }
+        let oneGradient = methods.filter { !$0.needsJacobian }.map(\.rawValue).joined(separator: ", ")
         print("per image  median (p10–p90)")
         for (name, value) in [("forward", forward), ("forward + gradient", gradient), ("forward + Jacobian", jacobian)] {
+            guard let value else { continue }
+            let maps = name == "forward" ? "" : name == "forward + gradient" ? "  + maps: \(oneGradient)" : "  + maps: \(methods.map(\.rawValue).joined(separator: ", "))"
             print("  " + name.padding(toLength: 20, withPad: " ", startingAt: 0)
-                  + String(format: "%9.3f ms  (%.3f–%.3f)", value.median, value.p10, value.p90))
+                  + String(format: "%9.3f ms  (%.3f–%.3f)", value.median, value.p10, value.p90) + maps)
         }
         print(String(format: "forward    %.1f GFLOP/s achieved", report.achievedForwardGflops))
         if let breakdown { print("\n" + breakdown.table()) }

@@ -44,8 +44,11 @@ struct DemoCommand: ParsableCommand {
         let perImage = { (sample: EngineTimings.Sample) in String(format: "%8.3f ms", sample.median) }
         print("timing     median per image over \(repeats) runs (batch \(batch)):")
         print("           forward             \(perImage(timings.forward))")
-        print("           forward + gradient  \(perImage(timings.gradient))")
-        print("           forward + Jacobian  \(perImage(timings.jacobian))   (\(classes) classes, one backward pass)")
+        // The default methods (the paper's five maps) time both passes.
+        if let gradient = timings.gradient { print("           forward + gradient  \(perImage(gradient))   (+ vanilla, positive, negative maps)") }
+        if let jacobian = timings.jacobian {
+            print("           forward + Jacobian  \(perImage(jacobian))   (\(classes) classes, one backward pass, + the five maps)")
+        }
 
         print("maps       frame 0, raw values (H×W = \(size)×\(size)):")
         print("           method        min          max          mean      non-zero")
