@@ -13,10 +13,10 @@
 /// convolution multiplies the input directly. Depthwise convolution (`groups = C`) runs direct
 /// vectorised loops (``DepthwiseConvolution``). A 3×3/stride-1 convolution with enough channels
 /// and pixels runs by Winograd's minimal filtering instead (``WinogradConvolution``): forward by
-/// F(2×2, 3×3) (16 GEMMs of depth `C`, 4/9 of the multiply-adds) on maps of at least 64 pixels,
+/// F(2×2, 3×3) (16 GEMMs of depth `C`, 4/9 of the multiply-adds) on maps of at least 7×7,
 /// VJP by F(4×4, 3×3) on maps of at least ``largeTileMinimumSide`` (36 GEMMs, 1/4) and by
-/// F(2×2, 3×3) on smaller ones down to 7×7 (there with at least 256 channels) when enough rows
-/// share the call (``winogradMinimum``); an F(2×2) VJP whose forward is F(2×2) reads the
+/// F(2×2, 3×3) on smaller ones down to 7×7 (under 64 pixels with at least 256 channels)
+/// (``winogradMinimum``); an F(2×2) VJP whose forward is F(2×2) reads the
 /// forward's transformed weights. On the smallest maps (a CNN's 1×1 and 2×2 ones) both passes,
 /// and on slightly larger ones the VJP of many rows, run as one dense matrix product over the
 /// whole batch instead (``DenseConvolution``, ``denseUse(channels:geometry:)``).
@@ -80,9 +80,16 @@ public struct ConvolutionOperator: Operator {
         didSet { if winogradVariantOverride != oldValue { winogradForward = nil; winogradInputGradient = nil } }
     }
     /// Output sides from which the VJP uses F(4×4, 3×3) instead of F(2×2, 3×3). On resnet18 the
-    /// 4×4 tiles were faster on its 56×56 and 28×28 maps and no faster on 14×14 ones, where they
-    /// cover 16×16 (31 % more pixels than the map) with rows of only 4 tiles.
-    public static let largeTileMinimumSide = 24
+    /// 4×4 tiles were faster on its 56×56 and 28×28 maps. On its 14×14 ones, where they cover
+    /// 16×16 (31 % more pixels than the map) with rows of only 4 tiles, they were no faster on the
+    /// Xeon VM with OpenBLAS's products; on the Zen 1 VM with the engine's AVX2 products (and
+    /// the transformed weights packed at load) they took the 256-channel layers' Jacobian VJP from
+    /// 37–54 to 31–39 ms and the single gradient's from 3.7–5.4 to 3.0–3.6 (one thread, CPU
+    /// time), and three C → C layers on 14×14 maps their Jacobian from 36.4–39.0 to 33.0–34.5 ms
+    /// at 128 channels and the same at 32 and 64 (on 20×20 at 64 channels: 21.2–21.6 → 16.8).
+    /// On 7×7 maps (2×2 tiles of 4×4 per frame) a single gradient took 1.4–2× as long: below 14,
+    /// 2×2 tiles.
+    public static let largeTileMinimumSide = 14
 
     /// The Winograd output tile of the VJP for a geometry: 4×4 on maps of at least
     /// ``largeTileMinimumSide`` on each side, else 2×2.
