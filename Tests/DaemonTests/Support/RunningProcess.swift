@@ -55,12 +55,21 @@ final class RunningProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
-    /// The first capture of `pattern`'s first group in stderr.
-    func firstMatch(_ pattern: String) -> String? {
-        let text = errors
-        guard let regex = try? NSRegularExpression(pattern: pattern),
-              let match = regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)),
-              let range = Range(match.range(at: 1), in: text) else { return nil }
-        return String(text[range])
+    /// The first capture of `pattern`'s first group in stderr, waiting up to `timeout` seconds
+    /// for it to appear: a line logged around the moment a test synchronises on (READY=1 is sent
+    /// just before serve logs "ready: maps on …") may not have been read from the pipe yet.
+    func firstMatch(_ pattern: String, timeout: TimeInterval = 30) -> String? {
+        guard let regex = try? NSRegularExpression(pattern: pattern) else { return nil }
+        func capture(_ text: String) -> String? {
+            guard let match = regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)),
+                  let range = Range(match.range(at: 1), in: text) else { return nil }
+            return String(text[range])
+        }
+        var found: String?
+        _ = waitForErrors(timeout: timeout) { text in
+            found = capture(text)
+            return found != nil
+        }
+        return found
     }
 }
