@@ -64,7 +64,7 @@ struct BenchCommand: ParsableCommand {
         guard let clock = TimingClock(rawValue: clock) else { throw ValidationError("--clock takes wall or thread-cpu") }
         guard parallel == "engine" || parallel == "blas" else { throw ValidationError("--parallel takes engine or blas") }
         if let products { return try runProducts(products) }
-        let methods = try EngineTimings.parseMethods(self.methods)
+        let methods = try MethodList.parse(commaSeparated: self.methods, option: "--methods")
         // The roofline: sgemm on all the threads.
         BLAS.threadCount = threads
         let sgemm = BLAS.measureSGEMM()

@@ -26,12 +26,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Write an SVG plot of the curves to this file.") var plot: String?
 
     func run() throws {
-        let methods = try self.methods.split(separator: ",").map { name in
-            guard let method = SaliencyMethod(rawValue: String(name)) else {
-                throw ValidationError("unknown method '\(name)'; choose from \(SaliencyMethod.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            return method
-        }
+        let methods = try MethodList.parse(commaSeparated: self.methods, option: "--methods")
         let substitutes = try substitute.split(separator: ",").map { text in
             guard let value = Float(text), (0...1).contains(value) else {
                 throw ValidationError("--substitute takes values in [0, 1], got '\(text)'")

@@ -28,12 +28,7 @@ struct ExplainCommand: ParsableCommand {
     @Argument(help: "Image files: JPEG, PNG or .npy.") var inputs: [String]
 
     func run() throws {
-        let methods = try self.methods.split(separator: ",").map { name in
-            guard let method = SaliencyMethod(rawValue: String(name)) else {
-                throw ValidationError("unknown method '\(name)'; choose from \(SaliencyMethod.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            return method
-        }
+        let methods = try MethodList.parse(commaSeparated: self.methods, option: "--methods")
         let formats = Set(format.split(separator: ",").map(String.init))
         guard formats.isSubset(of: ["npy", "json", "png"]), !formats.isEmpty else {
             throw ValidationError("--format takes npy, json and png, got '\(format)'")

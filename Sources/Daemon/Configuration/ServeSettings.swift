@@ -163,16 +163,7 @@ struct ServeSettings: Sendable {
     }
 
     static func methods(_ values: [String], key: String) throws(ConfigurationError) -> [SaliencyMethod] {
-        var methods: [SaliencyMethod] = []
-        for value in values {
-            guard let method = SaliencyMethod(rawValue: value.lowercased()) else {
-                throw ConfigurationError(key: key, reason: "'\(value)' is not a map (choose from \(SaliencyMethod.allCases.map(\.rawValue).joined(separator: ", ")))")
-            }
-            guard !methods.contains(method) else { throw ConfigurationError(key: key, reason: "'\(value)' is listed twice") }
-            methods.append(method)
-        }
-        guard !methods.isEmpty else { throw ConfigurationError(key: key, reason: "name at least one map") }
-        return methods
+        do { return try MethodList.parse(values) } catch { throw ConfigurationError(key: key, reason: error.description) }
     }
 
     static func encoding(_ value: String, key: String) throws(ConfigurationError) -> MapEncoding {

@@ -62,19 +62,6 @@ struct EngineTimings {
         }
         return EngineTimings(forward: forward, gradient: gradient, jacobian: jacobian)
     }
-
-    /// `--methods`: comma-separated map names, at least one, each once.
-    static func parseMethods(_ list: String) throws -> [SaliencyMethod] {
-        var methods: [SaliencyMethod] = []
-        for name in list.split(separator: ",", omittingEmptySubsequences: false) {
-            guard let method = SaliencyMethod(rawValue: String(name)) else {
-                throw ValidationError("--methods: unknown method '\(name)'; choose from "
-                                      + SaliencyMethod.allCases.map(\.rawValue).joined(separator: ", "))
-            }
-            if !methods.contains(method) { methods.append(method) }
-        }
-        return methods
-    }
 }
 
 enum EngineTimingsError: Error, CustomStringConvertible {
