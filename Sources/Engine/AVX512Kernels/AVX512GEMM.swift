@@ -36,10 +36,64 @@ public enum AVX512GEMM {
                                 a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                                 beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
         guard GEMMOutput.prepare(c, rows: m, columns: n, ldc: ldc, depth: k, alpha: alpha, beta: beta) else { return }
-        let buffers = packingBuffers.current
-        // Depth slices of equal size, each at most depthBlock.
+        run(m: m, n: n, k: k, alpha: alpha, a: .unpacked(a, lda: lda, transposed: transposeA), b: b, ldb: ldb,
+            transposeB: transposeB, beta: beta, c: c, ldc: ldc)
+    }
+
+    /// Floats that ``pack(transposeA:m:k:a:lda:into:)`` writes for an `m×k` `op(A)`.
+    public static func packedCount(m: Int, k: Int) -> Int { paddedRows(m) * k }
+
+    /// All of `op(A)` (`m×k`) in the panel layout ``multiply(packedA:m:n:k:alpha:b:ldb:transposeB:beta:c:ldc:)``
+    /// reads, for a matrix used in many products (a layer's weights): for each depth slice (as
+    /// `multiply` cuts `k`), all of its 8-row panels, `kc×8` each. `into` holds
+    /// ``packedCount(m:k:)`` floats.
+    public static func pack(transposeA: Bool, m: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                            into packed: UnsafeMutablePointer<Float>) {
+        let sliceDepth = sliceDepth(k)
+        var p0 = 0
+        while p0 < k {
+            let depth = p0..<min(k, p0 + sliceDepth)
+            GEMMPacking.packA(a, lda: lda, transposed: transposeA, rows: 0..<m, depth: depth,
+                              into: packed + paddedRows(m) * p0)
+            p0 = depth.upperBound
+        }
+    }
+
+    /// ``multiply(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)`` with `op(A)` already
+    /// packed by ``pack(transposeA:m:k:a:lda:into:)``: the product skips packing `A`, which for
+    /// products of few columns (a Winograd position's GEMM on a 7×7 map has 16) costs more than
+    /// the arithmetic.
+    @inline(never)
+    public static func multiply(packedA: UnsafePointer<Float>, m: Int, n: Int, k: Int, alpha: Float,
+                                b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
+                                beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        guard GEMMOutput.prepare(c, rows: m, columns: n, ldc: ldc, depth: k, alpha: alpha, beta: beta) else { return }
+        run(m: m, n: n, k: k, alpha: alpha, a: .packed(packedA), b: b, ldb: ldb, transposeB: transposeB,
+            beta: beta, c: c, ldc: ldc)
+    }
+
+    /// Where `op(A)` comes from: a matrix to pack block by block, or a whole packed copy.
+    private enum OperandA {
+        case unpacked(UnsafePointer<Float>, lda: Int, transposed: Bool)
+        case packed(UnsafePointer<Float>)
+    }
+
+    /// Depth slices of equal size, each at most depthBlock.
+    private static func sliceDepth(_ k: Int) -> Int {
         let slices = (k + depthBlock - 1) / depthBlock
-        let sliceDepth = (k + slices - 1) / slices
+        return (k + slices - 1) / slices
+    }
+
+    /// `m` rounded up to whole panels.
+    private static func paddedRows(_ m: Int) -> Int {
+        (m + GEMMMicroKernel.rows - 1) / GEMMMicroKernel.rows * GEMMMicroKernel.rows
+    }
+
+    /// The blocked product once `C` holds `beta·C` (or is to be overwritten, `beta = 0`).
+    private static func run(m: Int, n: Int, k: Int, alpha: Float, a: OperandA, b: UnsafePointer<Float>, ldb: Int,
+                            transposeB: Bool, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        let buffers = packingBuffers.current
+        let sliceDepth = sliceDepth(k)
         let columnBlock = max(panelColumns, columnBlockBytes / 4 / sliceDepth / panelColumns * panelColumns)
         var p0 = 0
         while p0 < k {
@@ -49,12 +103,20 @@ public enum AVX512GEMM {
             var i0 = 0
             while i0 < m {
                 let rows = i0..<min(m, i0 + rowBlock)
-                GEMMPacking.packA(a, lda: lda, transposed: transposeA, rows: rows, depth: depth, into: buffers.a)
+                let packedA: UnsafePointer<Float>
+                switch a {
+                case let .unpacked(a, lda, transposed):
+                    GEMMPacking.packA(a, lda: lda, transposed: transposed, rows: rows, depth: depth, into: buffers.a)
+                    packedA = UnsafePointer(buffers.a)
+                case let .packed(whole):
+                    // rowBlock is a whole number of panels, so block i0 starts at panel i0 / 8.
+                    packedA = whole + paddedRows(m) * p0 + i0 * depth.count
+                }
                 var j0 = 0
                 while j0 < n {
                     let columns = j0..<min(n, j0 + columnBlock)
                     GEMMPacking.packB(b, ldb: ldb, transposed: transposeB, depth: depth, columns: columns, into: buffers.b)
-                    multiplyPacked(buffers.a, buffers.b, rows: rows, columns: columns, depth: depth.count,
+                    multiplyPacked(packedA, buffers.b, rows: rows, columns: columns, depth: depth.count,
                                    alpha: alpha, accumulate: accumulate, c: c, ldc: ldc, tile: buffers.tile)
                     j0 = columns.upperBound
                 }

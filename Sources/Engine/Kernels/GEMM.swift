@@ -50,18 +50,23 @@ public enum GEMM {
     /// transposed) took 0.003–0.022 against 0.003–0.033, so those stay.
     static let minimumOwnKernelRowsWithTransposedB = 8
 
-    /// `C = op(A) · B`, row-major, reading `op(A)` from `packedA` when it is given and the AVX2
-    /// kernels run now; otherwise from `a` as ``multiply(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)``.
+    /// `C = op(A) · B`, row-major, reading `op(A)` from `packedA` when it is given and its kernels
+    /// run now; otherwise from `a` as ``multiply(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)``.
     @inline(__always)
     static func multiply(packedA: PackedGEMMOperand?, transposeA: Bool, m: Int, n: Int, k: Int,
                          a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                          c: UnsafeMutablePointer<Float>, ldc: Int) {
         #if arch(x86_64)
-        if let packedA, activeKernels == .avx2 {
+        if let packedA, packedA.kernels == activeKernels {
             precondition(packedA.m == m && packedA.k == k, "packed operand is \(packedA.m)×\(packedA.k), not \(m)×\(k)")
             packedA.values.withUnsafeBufferPointer { packed in
-                AVX2GEMM.multiply(packedA: packed.baseAddress!, m: m, n: n, k: k, alpha: 1, b: b, ldb: ldb,
-                                  transposeB: false, beta: 0, c: c, ldc: ldc)
+                if packedA.kernels == .avx512 {
+                    AVX512GEMM.multiply(packedA: packed.baseAddress!, m: m, n: n, k: k, alpha: 1, b: b, ldb: ldb,
+                                        transposeB: false, beta: 0, c: c, ldc: ldc)
+                } else {
+                    AVX2GEMM.multiply(packedA: packed.baseAddress!, m: m, n: n, k: k, alpha: 1, b: b, ldb: ldb,
+                                      transposeB: false, beta: 0, c: c, ldc: ldc)
+                }
             }
             return
         }

@@ -7,7 +7,7 @@ import Testing
 /// (``GEMMReferenceCheck``), on shapes that hit every edge of its blocking: rows not a multiple
 /// of the 8-row panel, columns ending in a 16-, 32- or 48-wide panel or 1–15 columns into one,
 /// depths split into several slices, more rows than one row block and more columns than one
-/// column block.
+/// column block — packing `A` block by block and from a whole packed copy.
 @Suite(.enabled(if: CPUFlags.current()?.isSuperset(of: CPUFlags.avx512) == true,
                 "this CPU does not report AVX-512"))
 struct AVX512GEMMTests {
@@ -31,6 +31,30 @@ struct AVX512GEMMTests {
                                     a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
             }
         }
+    }
+
+    @Test(arguments: shapes)
+    func packedAMatchesTheProductInDoublePrecision(shape: Shape) {
+        for option in GEMMReferenceCheck.options {
+            GEMMReferenceCheck.check(shape, option) { transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc in
+                // Poisoned beyond what pack writes: a product reading past its copy goes NaN.
+                var packed = [Float](repeating: .nan, count: AVX512GEMM.packedCount(m: m, k: k) + 64)
+                AVX512GEMM.pack(transposeA: transposeA, m: m, k: k, a: a, lda: lda, into: &packed)
+                AVX512GEMM.multiply(packedA: packed, m: m, n: n, k: k, alpha: alpha, b: b, ldb: ldb,
+                                    transposeB: transposeB, beta: beta, c: c, ldc: ldc)
+            }
+        }
+    }
+
+    @Test func packWritesPanelsOfEightRowsWithZerosBelow() {
+        // A = [1 2; 3 4] (m 2, k 2): one panel, step 0 = column 0 of A then zeros, step 1 = column 1.
+        let a: [Float] = [1, 2, 3, 4]
+        var packed = [Float](repeating: .nan, count: AVX512GEMM.packedCount(m: 2, k: 2))
+        #expect(packed.count == 16)
+        AVX512GEMM.pack(transposeA: false, m: 2, k: 2, a: a, lda: 2, into: &packed)
+        #expect(packed == [1, 3, 0, 0, 0, 0, 0, 0, 2, 4, 0, 0, 0, 0, 0, 0])
+        AVX512GEMM.pack(transposeA: true, m: 2, k: 2, a: a, lda: 2, into: &packed)
+        #expect(packed == [1, 2, 0, 0, 0, 0, 0, 0, 3, 4, 0, 0, 0, 0, 0, 0])
     }
 
     @Test func handComputedProductWithAccumulation() {
