@@ -38,7 +38,7 @@ struct WinogradConvolution: Sendable {
     /// forward's array (the same storage, not a copy) and `U'_ξ` is read as `U_{mirrored(ξ)}ᵀ`.
     let readsForwardWeights: Bool
     /// `U'_ξ` (`outputs×inputs`, as ``multiply(_:_:_:positions:tiles:)`` reads it) for each
-    /// position, packed once for the AVX2 kernels' products; empty with other kernels.
+    /// position, packed once for the AVX-512 or AVX2 kernels' products; empty with OpenBLAS.
     let packedWeights: [PackedGEMMOperand]
 
     /// The transform of the 3×3 kernels `kernel(k, c, tap)` (taps row-major) for `K` outputs and
