@@ -692,8 +692,16 @@ public struct ConvolutionOperator: Operator {
         // col2im of two bands of one row adds onto shared pixels: a work unit is all the blocks
         // of one row (bands) or one block of whole rows (items), never part of a row.
         let units = plan.bands ? invocation.rows : plan.count
-        let (threads, parts) = threading(team: invocation.team, blocks: units,
-                                         multiplyAdds: invocation.rows * plane * depth * groupOutputs)
+        let (threads, channelParts) = threading(team: invocation.team, blocks: units,
+                                                multiplyAdds: invocation.rows * plane * depth * groupOutputs)
+        // Fewer rows than threads and input channels that do not split evenly over them (an RGB
+        // stem's 3): the threads take bands instead, in two rounds, even bands then odd ones,
+        // when the input rows two bands apart fold onto cannot meet: the band between them (never
+        // the last, the only one that may be short) spans more rows than a window's overhang.
+        let bandRounds = plan.bands && channelParts > 1 && groupInputs % channelParts != 0
+            && plan.bandsPerItem >= 2 * threads
+            && (plan.rowsPerBand + 1) * g.strideHeight > (g.kernelHeight - 1) * g.dilationHeight
+        let parts = bandRounds ? 1 : channelParts
         weights.values.withUnsafeBufferPointer { w in
             for group in 0..<groups {
                 func rowGradient(_ row: Int) -> UnsafeMutablePointer<Float> {
@@ -702,17 +710,12 @@ public struct ConvolutionOperator: Operator {
                 func rowInputGradient(_ row: Int) -> UnsafeMutablePointer<Float> {
                     dx + row * inputFrame + group * groupInputs * g.inputPlane
                 }
-                invocation.team.forEach(items: units * parts, threads: threads) { item, thread in
-                    // This item's input channels (each kH·kW rows of the columns).
-                    let part = item % parts, unit = item / parts
-                    let firstChannel = part * groupInputs / parts
-                    let channelCount = (part + 1) * groupInputs / parts - firstChannel
-                    guard channelCount > 0 else { return }
+                /// Block `block` for input channels `firstChannel..<firstChannel + channelCount`.
+                func run(_ block: Int, firstChannel: Int, channelCount: Int, thread: Int) {
                     let a = w.baseAddress! + group * groupOutputs * depth + firstChannel * g.kernelArea
                     let rowsOfColumns = channelCount * g.kernelArea
                     let scratch = invocation.scratch + thread * invocation.scratchStride
-                    let blocks = plan.bands ? (unit * plan.bandsPerItem)..<((unit + 1) * plan.bandsPerItem) : unit..<(unit + 1)
-                    for block in blocks { switch plan[block] {
+                    switch plan[block] {
                     case let .band(row, rows):
                         let count = rows.count * outputWidth
                         GEMM.multiply(transposeA: true, m: rowsOfColumns, n: count, k: groupOutputs,
@@ -737,7 +740,26 @@ public struct ConvolutionOperator: Operator {
                             Im2Col.fold(columns + slot * plane, channels: channelCount, geometry: g,
                                         addingInto: rowInputGradient(row) + firstChannel * g.inputPlane, rowStride: columnCount)
                         }
-                    } }
+                    }
+                }
+                if bandRounds {
+                    for round in 0..<2 {
+                        let perRow = (plan.bandsPerItem - round + 1) / 2
+                        invocation.team.forEach(items: invocation.rows * perRow, threads: threads) { item, thread in
+                            let row = item / perRow, band = 2 * (item % perRow) + round
+                            run(row * plan.bandsPerItem + band, firstChannel: 0, channelCount: groupInputs, thread: thread)
+                        }
+                    }
+                    continue
+                }
+                invocation.team.forEach(items: units * parts, threads: threads) { item, thread in
+                    // This item's input channels (each kH·kW rows of the columns).
+                    let part = item % parts, unit = item / parts
+                    let firstChannel = part * groupInputs / parts
+                    let channelCount = (part + 1) * groupInputs / parts - firstChannel
+                    guard channelCount > 0 else { return }
+                    let blocks = plan.bands ? (unit * plan.bandsPerItem)..<((unit + 1) * plan.bandsPerItem) : unit..<(unit + 1)
+                    for block in blocks { run(block, firstChannel: firstChannel, channelCount: channelCount, thread: thread) }
                 }
             }
         }

@@ -126,6 +126,38 @@ import Testing
         }
     }
 
+    /// An RGB stem's VJP for one cotangent on two threads: 3 input channels do not split over 2,
+    /// so the columns method hands the threads bands of output rows in two rounds (even bands,
+    /// then odd ones). 7×7/2 on 30×30 gives 15 output rows; 45-column GEMMs make 5 bands of 3
+    /// rows, and 4 rows (3 + 1) at stride 2 pass the window's 6-row overhang, so bands two apart
+    /// never fold onto the same input row. With 12-column GEMMs (bands of one row, which would
+    /// meet) it keeps splitting channels. Either way the gradient is the one-thread columns
+    /// result and the transposed method's.
+    @Test(arguments: [45, 12])
+    func stemVJPOnTwoThreadsForOneCotangent(gemmWidth: Int) throws {
+        let input: TensorShape = [3, 30, 30]
+        func gradient(_ method: ConvolutionOperator.BackwardMethod, threads: Int) throws -> [Float] {
+            var op = ConvolutionOperator(weights: randomTensor([8, 3, 7, 7], seed: 31), bias: randomTensor([8], seed: 32).values,
+                                         strides: (2, 2), padding: .symmetric(3), activation: .relu)
+            op.gemmWidthOverride = gemmWidth
+            op.backwardMethodOverride = method
+            op.denseOverride = false
+            op.minimumParallelWork = 0
+            let model = try CompiledModel(singleNodeGraph(op, inputShape: input))
+            var random = SeededGenerator(seed: 33)
+            let x = random.uniform(count: model.inputCount, in: -1...1)
+            let cotangent = random.uniform(count: model.classCount, in: -1...1)
+            let workspace = Workspace(model: model, maxBatch: 1, maxCotangents: 1, threads: threads)
+            try workspace.forward(x, batch: 1)
+            try cotangent.withUnsafeBufferPointer { try workspace.backward(.vectors($0, perFrame: 1)) }
+            return Array(workspace.inputGradient)
+        }
+        let oneThread = try gradient(.columns, threads: 1)
+        #expect(oneThread.contains { $0 != 0 })
+        expectCloseRelativeToMax(try gradient(.columns, threads: 2), oneThread, tolerance: 1e-6, "two threads")
+        expectCloseRelativeToMax(try gradient(.transposed, threads: 1), oneThread, tolerance: 1e-5, "transposed")
+    }
+
     /// A fused ReLU: the output is `max(conv, 0)` and the VJP masks by it, both VJP methods.
     /// Depthwise VJPs add onto a gradient another branch has already written: the input feeds
     /// a stride-1 and a stride-2 depthwise convolution whose spatial means are summed.
