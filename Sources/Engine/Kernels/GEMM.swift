@@ -51,13 +51,15 @@ public enum GEMM {
     static let minimumOwnKernelRowsWithTransposedB = 8
 
     /// `C = op(A) · B`, row-major, reading `op(A)` from `packedA` when it is given and its kernels
-    /// run now; otherwise from `a` as ``multiply(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)``.
+    /// run now, or when there is no plain `a` (the packed kernels then run even while OpenBLAS
+    /// threads its calls); otherwise from `a` as
+    /// ``multiply(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)``.
     @inline(__always)
     static func multiply(packedA: PackedGEMMOperand?, transposeA: Bool, m: Int, n: Int, k: Int,
-                         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                         a: UnsafePointer<Float>?, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                          c: UnsafeMutablePointer<Float>, ldc: Int) {
         #if arch(x86_64)
-        if let packedA, packedA.kernels == activeKernels {
+        if let packedA, a == nil || packedA.kernels == activeKernels {
             precondition(packedA.m == m && packedA.k == k, "packed operand is \(packedA.m)×\(packedA.k), not \(m)×\(k)")
             packedA.values.withUnsafeBufferPointer { packed in
                 if packedA.kernels == .avx512 {
@@ -71,6 +73,7 @@ public enum GEMM {
             return
         }
         #endif
+        guard let a else { preconditionFailure("a product with neither a plain nor a packed A") }
         multiply(transposeA: transposeA, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc)
     }
 

@@ -28,8 +28,9 @@
 struct WinogradConvolution: Sendable {
     let variant: WinogradVariant
     /// `U[ξ][k][c] = (G g_{k,c} Gᵀ)[ξ]`, `positions×K×C`; for a VJP that reads its forward's
-    /// weights (``readsForwardWeights``), the forward's `U`, `positions×C×K`.
-    let weights: [Float]
+    /// weights (``readsForwardWeights``), the forward's `U`, `positions×C×K`. Empty once
+    /// ``droppingUnpackedWeights()`` has left only ``packedWeights``.
+    private(set) var weights: [Float]
     /// `C`: channels read.
     let inputs: Int
     /// `K`: channels written.
@@ -40,6 +41,17 @@ struct WinogradConvolution: Sendable {
     /// `U'_ξ` (`outputs×inputs`, as ``multiply(_:_:_:positions:tiles:)`` reads it) for each
     /// position, packed once for the AVX-512 or AVX2 kernels' products; empty with OpenBLAS.
     let packedWeights: [PackedGEMMOperand]
+
+    /// This convolution without the plain `weights` when the packed ones serve every product (the
+    /// packed kernels then run even while OpenBLAS threads its calls), so that a model holds one
+    /// copy of its transformed weights, not two. A forward whose weights an F(2×2) VJP is still to
+    /// share (``init(inputGradientSharing:)``) must keep them until that VJP is built.
+    func droppingUnpackedWeights() -> WinogradConvolution {
+        guard !packedWeights.isEmpty else { return self }
+        var result = self
+        result.weights = []
+        return result
+    }
 
     /// The transform of the 3×3 kernels `kernel(k, c, tap)` (taps row-major) for `K` outputs and
     /// `C` inputs. Computed in double precision, rounded once.
@@ -119,6 +131,7 @@ struct WinogradConvolution: Sendable {
     init(inputGradientSharing forward: WinogradConvolution) {
         precondition(forward.variant == .f2x2 && !forward.readsForwardWeights,
                      "only an F(2×2, 3×3) forward's weights serve its VJP")
+        precondition(!forward.weights.isEmpty, "the forward's plain weights were dropped before its VJP shared them")
         variant = .f2x2
         weights = forward.weights
         inputs = forward.outputs
@@ -135,9 +148,10 @@ struct WinogradConvolution: Sendable {
         return 4 * swapEnds(position / 4) + swapEnds(position % 4)
     }
 
-    /// `U_ξ[output][input]`, wherever it is stored.
+    /// `U_ξ[output][input]`, wherever it is stored (the plain weights, not dropped).
     func transformedWeight(position: Int, output: Int, input: Int) -> Float {
-        readsForwardWeights ? weights[(Self.mirrored(position: position) * inputs + input) * outputs + output]
+        precondition(!weights.isEmpty, "the plain transformed weights were dropped")
+        return readsForwardWeights ? weights[(Self.mirrored(position: position) * inputs + input) * outputs + output]
             : weights[(position * outputs + output) * inputs + input]
     }
 
@@ -204,7 +218,8 @@ struct WinogradConvolution: Sendable {
         let rowScratch = Self.rowScratch(variant, tileColumns: g.tileColumns,
                                          blockTiles: ColumnBlocking.maximumColumns(width: width, gridWidth: g.tileColumns))
         weights.withUnsafeBufferPointer { u in
-            let u = u.baseAddress!
+            // nil once only the packed weights are kept (an empty array's base address need not be).
+            let u = u.isEmpty ? nil : u.baseAddress
             /// The block's segments: (item, tile rows, first tile column of the block).
             func segments(_ block: ColumnBlocking.Block, _ body: (Int, Range<Int>, Int) -> Void) {
                 switch block {
@@ -270,14 +285,14 @@ struct WinogradConvolution: Sendable {
 
     /// `M_ξ = U_ξ · V_ξ` for the transform positions `positions`.
     @inline(__always)
-    private func multiply(_ u: UnsafePointer<Float>, _ v: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
+    private func multiply(_ u: UnsafePointer<Float>?, _ v: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
                           positions: Range<Int>, tiles: Int) {
         for position in positions {
             // The forward's `U` is `inputs × outputs` here: read it transposed at the mirrored position.
             let stored = readsForwardWeights ? Self.mirrored(position: position) : position
             GEMM.multiply(packedA: packedWeights.isEmpty ? nil : packedWeights[position],
                           transposeA: readsForwardWeights, m: outputs, n: tiles, k: inputs,
-                          a: u + stored * outputs * inputs, lda: readsForwardWeights ? outputs : inputs,
+                          a: u.map { $0 + stored * outputs * inputs }, lda: readsForwardWeights ? outputs : inputs,
                           b: v + position * inputs * tiles, ldb: tiles, c: m + position * outputs * tiles, ldc: tiles)
         }
     }

@@ -109,8 +109,8 @@ public struct ConvolutionOperator: Operator {
     private var transposed: TransposedConvolution?
     /// The Winograd-transformed weights of each pass, set by ``prepared(inputShapes:)`` when
     /// ``usesWinograd(_:channels:geometry:)`` holds for the shape.
-    private var winogradForward: WinogradConvolution?
-    private var winogradInputGradient: WinogradConvolution?
+    private(set) var winogradForward: WinogradConvolution?
+    private(set) var winogradInputGradient: WinogradConvolution?
     /// The convolution as a dense matrix, set by ``prepared(inputShapes:)`` when
     /// ``denseUse(channels:geometry:)`` allows it for the shape.
     private(set) var dense: DenseConvolution?
@@ -144,7 +144,8 @@ public struct ConvolutionOperator: Operator {
     /// With the derived weights the passes use on an input of this shape: the dense matrix when a
     /// pass may run dense (``denseUse(channels:geometry:)``; nothing else when both always do),
     /// Winograd-transformed weights for each pass that runs by Winograd (16/9 or 4 times the
-    /// weights' memory; an F(2×2) VJP shares its forward's), the weights regrouped per sub-pixel
+    /// weights' memory each: packed for the engine's kernels, which is then the only copy, or
+    /// plain for OpenBLAS, where an F(2×2) VJP shares its forward's), the weights regrouped per sub-pixel
     /// phase when the VJP is transposed. Built here, not at init, because only the shape decides
     /// which are used.
     public func prepared(inputShapes: [TensorShape]) -> any Operator {
@@ -168,6 +169,9 @@ public struct ConvolutionOperator: Operator {
                 result.winogradInputGradient = WinogradConvolution(inputGradientOf: weights, variant: variant)
             }
         }
+        // Both built (a sharing VJP packs from its forward's plain weights): keep the packed only.
+        result.winogradForward = result.winogradForward?.droppingUnpackedWeights()
+        result.winogradInputGradient = result.winogradInputGradient?.droppingUnpackedWeights()
         if !isDepthwise(channels: channels),
            result.possibleBackwardMethods(channels: channels, geometry: g).contains(.transposed) {
             result.transposed = Self.transposedWeights(weights, groups: groups, window: window)

@@ -186,6 +186,56 @@ import Testing
         }
     }
 
+    /// Prepared for its input, a convolution holds one copy of each pass's transformed weights:
+    /// with the engine's kernels selected the packed ones alone (a VJP that shares its forward's
+    /// packs from them before they go), with OpenBLAS the plain ones. ``matchesReference`` runs
+    /// such operators.
+    @Test(arguments: variants)
+    func preparedConvolutionHoldsOneCopyOfTheTransformedWeights(_ variant: WinogradVariant) throws {
+        let op = winogradOperator(weights: [6, 5, 3, 3], padding: .symmetric(1), variant: variant)
+        let prepared = try #require(op.prepared(inputShapes: [[5, 9, 9]]) as? ConvolutionOperator)
+        let forward = try #require(prepared.winogradForward)
+        let inputGradient = try #require(prepared.winogradInputGradient)
+        #expect(prepared.sharesWinogradWeights == (variant == .f2x2))
+        let packs = GEMM.selectedKernels != .openBLAS
+        for (pass, weights) in [("forward", forward), ("VJP", inputGradient)] {
+            #expect(weights.packedWeights.count == (packs ? variant.positions : 0), "\(pass)")
+            #expect(weights.weights.isEmpty == packs, "\(pass)")
+        }
+    }
+
+    /// A product read from a packed `A` alone (no plain copy) is the product.
+    @Test(arguments: [false, true])
+    func productFromThePackedOperandAlone(transposeA: Bool) throws {
+        let (m, n, k) = (13, 21, 17)
+        var generator = SeededGenerator(seed: 41)
+        let a = (0..<(m * k)).map { _ in Float.random(in: -1...1, using: &generator) }
+        let b = (0..<(k * n)).map { _ in Float.random(in: -1...1, using: &generator) }
+        let lda = transposeA ? m : k
+        guard let packed = a.withUnsafeBufferPointer({
+            PackedGEMMOperand(transposeA: transposeA, m: m, k: k, a: $0.baseAddress!, lda: lda)
+        }) else {
+            #expect(GEMM.selectedKernels == .openBLAS, "only OpenBLAS reads no packed operands")
+            return
+        }
+        var c = [Float](repeating: .nan, count: m * n)
+        b.withUnsafeBufferPointer { b in
+            c.withUnsafeMutableBufferPointer { c in
+                GEMM.multiply(packedA: packed, transposeA: transposeA, m: m, n: n, k: k, a: nil, lda: lda,
+                              b: b.baseAddress!, ldb: n, c: c.baseAddress!, ldc: n)
+            }
+        }
+        var worst: Float = 0
+        for i in 0..<m {
+            for j in 0..<n {
+                var sum: Float = 0
+                for p in 0..<k { sum += (transposeA ? a[p * m + i] : a[i * k + p]) * b[p * n + j] }
+                worst = max(worst, abs(c[i * n + j] - sum))
+            }
+        }
+        #expect(worst < 1e-5)
+    }
+
     /// With a fused ReLU: the output is `max(conv, 0)` and the VJP masks by it.
     @Test(arguments: [nil, 1, 20], variants)
     func fusedReLUMatchesReference(gemmWidth: Int?, variant: WinogradVariant) throws {
