@@ -13,6 +13,7 @@ import Testing
         var forward_ms_spread: [Double]
         var gflop_per_image: Double
         var sgemm_gflops: Double
+        var peak_resident_mb: Double
     }
 
     @Test func benchPrintsOneJSONObject() throws {
@@ -25,6 +26,9 @@ import Testing
         // 2·(Σ conv MACs + FC) of the paper's CNN at 28×28: 4.5 MFLOP.
         #expect(abs(report.gflop_per_image - 0.0045) < 0.0002)
         #expect(report.sgemm_gflops > 1)
+        // At least the bundled model's 1.9 MB of weights and the sgemm measurement's three 1024²
+        // matrices (12 MiB) were resident; a bench of a 2 MB model needs nowhere near 2 GiB.
+        #expect(report.peak_resident_mb > 14 && report.peak_resident_mb < 2048, "\(report.peak_resident_mb) MiB")
     }
 
     struct MethodsReport: Decodable {

@@ -53,6 +53,10 @@ def fmt_ms(v: float | None) -> str:
     return f"{v:.2f}"
 
 
+def fmt_mb(v: float | None) -> str:
+    return "—" if v is None else f"{v:.0f}"
+
+
 def ratio(a: float | None, b: float | None) -> str:
     if a is None or b is None or b == 0:
         return "—"
@@ -104,6 +108,7 @@ def main() -> int:
             fmt_ms(roofline),
             ratio(sd_grad, pt["saliency_ms"]), ratio(sd_jac, pt["jacobian_ms"]),
             ratio(sd_jac, pt.get("reference_loop_ms")), ratio(sd_jac, roofline),
+            fmt_mb(sd.get("peak_resident_mb") if sd else None), fmt_mb(pt.get("peak_rss_mb")),
         ])
         if pt.get("jacobian_method", "").startswith("torch.func"):
             notes.append(f"{case}: (c) used {pt['jacobian_method']} (is_grads_batched failed)")
@@ -122,7 +127,8 @@ def main() -> int:
     header = ["model", "input", "B", "T", "K", "GFLOP/img",
               "sd fwd", "sd grad", "sd Jac",
               "pt fwd", "pt (a) grad", "pt (b) loop", "pt (c) Jac",
-              "roofline Jac", "sd grad ÷ (a)", "sd Jac ÷ (c)", "sd Jac ÷ (b)", "sd Jac ÷ roofline"]
+              "roofline Jac", "sd grad ÷ (a)", "sd Jac ÷ (c)", "sd Jac ÷ (b)", "sd Jac ÷ roofline",
+              "sd peak MiB", "pt peak MiB"]
     align = ["---"] * 6 + ["---:"] * (len(header) - 6)
 
     pt0 = first_pt or {}
@@ -170,6 +176,10 @@ def main() -> int:
         "  saliencyd's measured SGEMM rate (`gflop_per_image` and `sgemm_gflops` from `saliencyd bench`).",
         "- **Ratios** are time ratios, saliencyd ÷ reference: below 1 means saliencyd is faster",
         "  (for the roofline: how many times slower than the roofline saliencyd runs).",
+        "- **sd / pt peak MiB**: each process's peak resident memory (`getrusage`'s `ru_maxrss`)",
+        "  when its timings were done: saliencyd's `bench` (model, derived weights, workspace,",
+        "  the 1024³ sgemm check) and the PyTorch script (torch, the model, all its timed passes,",
+        "  the paper's loop included); `—` where a JSON file predates the field.",
     ]
     if any(r[5].endswith("†") for r in rows):
         out.append("- † GFLOP/img from PyTorch's `torch.utils.flop_counter` (no saliencyd result).")

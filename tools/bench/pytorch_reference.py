@@ -60,6 +60,7 @@ import json
 import math
 import os
 import platform
+import resource
 import statistics
 import sys
 import time
@@ -375,6 +376,8 @@ def main() -> int:
         # 1-minute load average before and after timing: the benchmark shares
         # the machine, and numbers taken under load are not comparable.
         "loadavg_1min": [load_before, os.getloadavg()[0]],
+        # Peak resident memory of this process (torch, the model, the timed passes), MiB.
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "env": {k: os.environ.get(k) for k in RECORDED_ENV},
     }
     json.dump(result, sys.stdout)

@@ -57,6 +57,16 @@ struct BenchCommand: ParsableCommand {
         var clock: String
         var parallel: String
         var profile: [OperatorBreakdown.Row]?
+        /// The process's peak resident memory after timing, in MiB (`getrusage`'s `ru_maxrss`):
+        /// the model with its derived weights, the workspace, and the sgemm measurement's matrices.
+        var peakResidentMb: Double
+    }
+
+    /// The process's peak resident set so far, in MiB (Linux reports `ru_maxrss` in KiB).
+    static func peakResidentMiB() -> Double {
+        var usage = rusage()
+        guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return 0 }
+        return Double(usage.ru_maxrss) / 1024
     }
 
     func run() throws {
@@ -91,7 +101,7 @@ struct BenchCommand: ParsableCommand {
             jacobianMsSpread: jacobian.map { [$0.p10, $0.p90] }, gflopPerImage: gflop,
             achievedForwardGflops: gflop / (forward.median / 1000), sgemmGflops: sgemm, blasCore: BLAS.coreName,
             gemmKernels: gemmKernels.rawValue, engineGemmGflops: engineGEMM, repeats: repeats,
-            clock: clock.rawValue, parallel: parallel, profile: breakdown?.rows)
+            clock: clock.rawValue, parallel: parallel, profile: breakdown?.rows, peakResidentMb: Self.peakResidentMiB())
         if json {
             let encoder = JSONEncoder()
             encoder.keyEncodingStrategy = .convertToSnakeCase
@@ -116,6 +126,7 @@ struct BenchCommand: ParsableCommand {
                   + String(format: "%9.3f ms  (%.3f–%.3f)", value.median, value.p10, value.p90) + maps)
         }
         print(String(format: "forward    %.1f GFLOP/s achieved", report.achievedForwardGflops))
+        print(String(format: "memory     peak resident %.0f MiB (the process, after timing)", report.peakResidentMb))
         if let breakdown { print("\n" + breakdown.table()) }
     }
 
