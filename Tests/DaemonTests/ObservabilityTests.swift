@@ -17,6 +17,12 @@ import Testing
         "saliencyd_worker_busy_seconds_total": "counter",
         "saliencyd_worker_busy_ratio": "gauge",
         "saliencyd_model_info": "gauge",
+        "process_cpu_seconds_total": "counter",
+        "process_resident_memory_bytes": "gauge",
+        "process_virtual_memory_bytes": "gauge",
+        "process_start_time_seconds": "gauge",
+        "process_open_fds": "gauge",
+        "process_max_fds": "gauge",
     ]
 
     /// Starts serve with a metrics address on port 0; returns it and the resolved base URL.
@@ -130,6 +136,11 @@ import Testing
             #expect(!(metrics.help[name] ?? "").isEmpty, "HELP of \(name) missing")
         }
         #expect(metrics.help["saliencyd_worker_busy_ratio"]?.contains("last 60 s") == true)
+        // The serving process: the model and its workspace resident, CPU spent on the traffic, and
+        // at least its sockets open.
+        #expect((metrics.value("process_resident_memory_bytes", [:]) ?? 0) > 10_000_000)
+        #expect((metrics.value("process_cpu_seconds_total", [:]) ?? 0) > 0)
+        #expect((metrics.value("process_open_fds", [:]) ?? 0) > 5)
 
         // Counters equal the traffic.
         let hubLabels = ["source": "hub"], replayLabels = ["source": "replay"]

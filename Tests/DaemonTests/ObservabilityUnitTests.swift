@@ -122,6 +122,50 @@ import Testing
         #expect(text.help["saliencyd_frames_received_total"] == PrometheusObserver.help["saliencyd_frames_received_total"])
     }
 
+    /// `/proc/<pid>/stat` is read by field number after the command name's last `)`: a name with
+    /// spaces and parentheses does not shift the fields. (A line of a process named `a (b) c`.)
+    @Test func processStatFieldsAfterAnOddCommandName() throws {
+        let line = "4242 (a (b) c) S 1 4242 4242 0 -1 4194560 1200 0 3 0 "
+            + "731 89 0 0 20 0 5 0 123456 987654321 2048 18446744073709551615 1 1 0 0 0 0 0 4096 17926 0 0 0 17 1 0 0 0 0 0"
+        let stat = try #require(ProcessMetrics.Stat(line))
+        #expect(stat == ProcessMetrics.Stat(userTicks: 731, systemTicks: 89, startTicks: 123456, virtualBytes: 987654321,
+                                            residentPages: 2048))
+        #expect(ProcessMetrics.Stat("4242 (short) S 1 2 3") == nil, "too few fields")
+        #expect(ProcessMetrics.Stat("no parenthesis at all") == nil)
+        #expect(ProcessMetrics.bootTime(procStat: "cpu  1 2 3\nintr 5\nbtime 1764979200\nprocesses 9\n") == 1764979200)
+        #expect(ProcessMetrics.bootTime(procStat: "cpu  1 2 3\n") == nil)
+    }
+
+    /// The `process_*` metrics of this test process: plausible, with their TYPE and HELP.
+    @Test func processMetricsDescribeThisProcess() throws {
+        let registry = PrometheusCollectorRegistry()
+        let observer = PrometheusObserver(sources: [], workers: 1, factory: DocumentedMetricsFactory.daemon(registry: registry))
+        // Some CPU time and an extra open descriptor, both seen by the next refresh.
+        var sum = 0.0
+        for i in 0..<2_000_000 { sum += Double(i).squareRoot() }
+        #expect(sum > 0)
+        let handle = try #require(FileHandle(forReadingAtPath: "/proc/self/stat"))
+        defer { try? handle.close() }
+        observer.refresh()
+        let text = try PrometheusText(registry.emitToString())
+        let resident = try #require(text.value("process_resident_memory_bytes", [:]))
+        let virtual = try #require(text.value("process_virtual_memory_bytes", [:]))
+        #expect(resident > 4_000_000 && resident < virtual, "resident \(resident), virtual \(virtual)")
+        #expect(try #require(text.value("process_cpu_seconds_total", [:])) > 0)
+        let start = try #require(text.value("process_start_time_seconds", [:]))
+        let now = Date().timeIntervalSince1970
+        #expect(start <= now + 1 && start > now - 24 * 3600, "started at \(start), now \(now)")
+        let open = try #require(text.value("process_open_fds", [:]))
+        let maximum = try #require(text.value("process_max_fds", [:]))
+        #expect(open >= 4 && open <= maximum, "open \(open), maximum \(maximum)")
+        for (name, type) in ["process_cpu_seconds_total": "counter", "process_resident_memory_bytes": "gauge",
+                             "process_virtual_memory_bytes": "gauge", "process_start_time_seconds": "gauge",
+                             "process_open_fds": "gauge", "process_max_fds": "gauge"] {
+            #expect(text.types[name] == type, "TYPE of \(name)")
+            #expect(text.help[name] == ProcessMetrics.help[name], "HELP of \(name)")
+        }
+    }
+
     /// The test's exposition parser refuses what Prometheus would (so a passing scrape means something).
     @Test(arguments: [
         "m 1\n",                                              // no TYPE before the sample

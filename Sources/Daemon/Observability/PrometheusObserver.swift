@@ -9,7 +9,7 @@ import Synchronization
 /// Counters and histograms are updated as the events happen (from the ingest, worker and
 /// publisher threads: every metric handle is atomic, the per-source table is behind a mutex).
 /// Gauges that describe a state — queue depth, worker busy ratio — are computed when scraped
-/// (``refresh()``). Every per-source series, including each drop and rejection reason, exists
+/// (``refresh()``), as are the standard `process_*` metrics (``ProcessMetrics``). Every per-source series, including each drop and rejection reason, exists
 /// from the start with value 0, so a rate or an alert never sees a missing series.
 final class PrometheusObserver: PipelineObserver {
     /// Metric names, and the help texts `# HELP` shows.
@@ -44,7 +44,7 @@ final class PrometheusObserver: PipelineObserver {
         Name.workerBusy: "Seconds each worker spent computing batches (rate() of it is the busy ratio over any range).",
         Name.workerBusyRatio: "Fraction of the last \(busyWindowSeconds) s (or of the time since start, if shorter) the worker spent computing; a batch counts once it finishes. Sampled at scrape time.",
         Name.modelInfo: "The served model: always 1, with the model's name and the SHA-256 of its file as labels.",
-    ]
+    ].merging(ProcessMetrics.help) { ours, _ in ours }
 
     static let latencyBuckets: [Duration] = [
         .microseconds(500), .milliseconds(1), .milliseconds(2.5), .milliseconds(5), .milliseconds(10), .milliseconds(25),
@@ -95,6 +95,8 @@ final class PrometheusObserver: PipelineObserver {
 
     private let factory: any MetricsFactory
     private let batchSize: Recorder
+    /// The `process_*` metrics, sampled with the gauges.
+    private let process: ProcessMetrics
     private let state = Mutex(State())
     private let clock: @Sendable () -> UInt64
     private let origin: UInt64
@@ -107,6 +109,7 @@ final class PrometheusObserver: PipelineObserver {
         self.clock = clock
         origin = clock()
         batchSize = Recorder(label: Name.batchSize, dimensions: [], aggregate: true, factory: factory)
+        process = ProcessMetrics(factory: factory)
         state.withLock { state in
             for source in sources { state.sources[source] = SourceMetrics(source: source, factory: factory) }
             Self.ensureWorker(workers - 1, in: &state, factory: factory, origin: origin)
@@ -128,8 +131,10 @@ final class PrometheusObserver: PipelineObserver {
         state.withLock { $0.queueDepths = provider }
     }
 
-    /// Updates the gauges sampled at scrape time: queue depths and worker busy ratios.
+    /// Updates the gauges sampled at scrape time: queue depths, worker busy ratios and the
+    /// process metrics.
     func refresh() {
+        process.refresh()
         let provider = state.withLock { $0.queueDepths }
         let depths = provider?() ?? [:]
         let now = clock()
