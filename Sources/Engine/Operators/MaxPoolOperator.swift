@@ -101,22 +101,26 @@ public struct MaxPoolOperator: Operator {
         return (best, bestIndex)
     }
 
+    /// `dx[row][c][argmax] += dy[row][c][o]`, one `(row, c)` plane per work item (each zeroed by
+    /// the thread that fills it unless `dx` accumulates), so that a single cotangent's planes are
+    /// spread over the threads too.
     public func backward(_ invocation: BackwardInvocation) {
-        guard let dx = invocation.zeroedGradient(0) else { return }
+        guard let dx = invocation.inputGradients[0] else { return }
+        let accumulate = invocation.accumulate[0]
         let shape = invocation.inputShapes[0]
         let channels = shape[0]
         let inputPlane = shape[1] * shape[2]
         let outputPlane = invocation.outputShape[1] * invocation.outputShape[2]
         let threads = invocation.rows * channels * outputPlane >= 1 << 16 ? invocation.team.count : 1
-        invocation.team.forEach(items: invocation.rows, threads: threads) { row, _ in
+        invocation.team.forEach(items: invocation.rows * channels, threads: threads) { plane, _ in
+            let (row, channel) = plane.quotientAndRemainder(dividingBy: channels)
             let frame = row / invocation.cotangentsPerFrame
-            for channel in 0..<channels {
-                let argmax = invocation.indices + (frame * channels + channel) * outputPlane
-                let dy = invocation.outputGradient + (row * channels + channel) * outputPlane
-                let dxPlane = dx + (row * channels + channel) * inputPlane
-                for o in 0..<outputPlane where argmax[o] >= 0 {
-                    dxPlane[Int(argmax[o])] += dy[o]
-                }
+            let argmax = invocation.indices + (frame * channels + channel) * outputPlane
+            let dy = invocation.outputGradient + plane * outputPlane
+            let dxPlane = dx + plane * inputPlane
+            if !accumulate { dxPlane.update(repeating: 0, count: inputPlane) }
+            for o in 0..<outputPlane where argmax[o] >= 0 {
+                dxPlane[Int(argmax[o])] += dy[o]
             }
         }
     }

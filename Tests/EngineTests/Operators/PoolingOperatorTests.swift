@@ -179,6 +179,57 @@ import Testing
         try expectThreadsMatchOneThread(model, "\(shape): ")
     }
 
+    /// Max pooling's VJP over the threads, one plane per item, on an input that a max pool and an
+    /// average pool (2×2/2) both read, so that its gradient accumulates from both: every entry is
+    /// `s[c]/256 · ([the window's maximum] + 1/4)` for the 32 cotangent rows of `.allClasses`
+    /// (logits: the mean of the pools' sum per channel), with the max pool's VJP running first
+    /// (writing) or second (adding), on 1 thread and on 2; and threads give one thread's result.
+    @Test(arguments: [false, true])
+    func maxPoolVJPOverThreadsAccumulates(maxPoolFirst: Bool) throws {
+        let shape: TensorShape = [32, 32, 32]
+        let window = SpatialWindow(kernel: 2, stride: 2)
+        var b = GraphBuilder(name: "two-pools", inputShape: shape)
+        let pools: [String]
+        if maxPoolFirst {
+            let maximum = b.add(MaxPoolOperator(window: window), b.input)
+            pools = [maximum, b.add(AveragePoolOperator(window: window), b.input)]
+        } else {
+            let average = b.add(AveragePoolOperator(window: window), b.input)
+            pools = [b.add(MaxPoolOperator(window: window), b.input), average]
+        }
+        var x = b.add(AddOperator(), pools[0], pools[1])
+        x = b.add(SpatialMeanOperator(), x)
+        x = b.add(FlattenOperator(), x)
+        let model = try CompiledModel(b.build(output: x))
+        var random = SeededGenerator(seed: 17)
+        let input = random.uniform(count: shape.elementCount, in: -1...1)
+        for threads in [1, 2] {
+            let workspace = Workspace(model: model, maxBatch: 1, maxCotangents: 32, threads: threads)
+            try workspace.forward(input, batch: 1)
+            try workspace.backward(.allClasses)
+            let gradient = Array(workspace.inputGradient)
+            #expect(gradient.count == 32 * shape.elementCount)
+            var mismatches = 0
+            for row in 0..<32 {
+                for c in 0..<32 {
+                    for h in 0..<32 {
+                        for w in 0..<32 {
+                            let plane = c * 1024, top = (h / 2) * 2 * 32 + (w / 2) * 2
+                            let windowValues = [top, top + 1, top + 32, top + 33].map { input[plane + $0] }
+                            let isMaximum = input[plane + h * 32 + w] == windowValues.max()!
+                            let seed: Float = row == c ? 1 : 0
+                            let expected = seed / 256 * ((isMaximum ? 1 : 0) + 0.25)
+                            let got = gradient[(row * 32 + c) * 1024 + h * 32 + w]
+                            if abs(got - expected) > 1e-7 { mismatches += 1 }
+                        }
+                    }
+                }
+            }
+            #expect(mismatches == 0, "\(mismatches) gradient entries differ on \(threads) thread(s)")
+        }
+        try expectThreadsMatchOneThread(model)
+    }
+
     /// The argmaxes are kept per frame: in a batch, each cotangent row must route to its own
     /// frame's maxima.
     @Test func maxPoolRoutesEachCotangentToItsOwnFramesMaximum() throws {
