@@ -27,22 +27,13 @@ final class ProcessMetrics: @unchecked Sendable {
         Name.maximumFileDescriptors: "The soft limit on open file descriptors (RLIMIT_NOFILE).",
     ]
 
-    /// What `/proc/self/stat` says, in the units it says it: fields 14, 15 (`utime`, `stime`,
-    /// clock ticks), 22 (`starttime`, ticks after boot), 23 (`vsize`, bytes), 24 (`rss`, pages).
-    struct Stat: Equatable {
-        var userTicks: UInt64
-        var systemTicks: UInt64
+    /// What `/proc/self/stat` says that the metrics use, in its units: fields 22 (`starttime`,
+    /// clock ticks after boot), 23 (`vsize`, bytes), 24 (`rss`, pages). (CPU time comes from
+    /// `getrusage`, in microseconds rather than the file's 10 ms ticks.)
+    struct Stat {
         var startTicks: UInt64
         var virtualBytes: UInt64
         var residentPages: UInt64
-
-        init(userTicks: UInt64, systemTicks: UInt64, startTicks: UInt64, virtualBytes: UInt64, residentPages: UInt64) {
-            self.userTicks = userTicks
-            self.systemTicks = systemTicks
-            self.startTicks = startTicks
-            self.virtualBytes = virtualBytes
-            self.residentPages = residentPages
-        }
 
         /// Parses one `/proc/<pid>/stat` line. The command name (field 2) is in parentheses and may
         /// itself hold spaces and parentheses, so the fields are counted after its last `)`.
@@ -53,10 +44,7 @@ final class ProcessMetrics: @unchecked Sendable {
             func field(_ number: Int) -> UInt64? {
                 number - 3 < fields.count ? UInt64(fields[number - 3]) : nil
             }
-            guard let user = field(14), let system = field(15), let start = field(22), let virtual = field(23),
-                  let resident = field(24) else { return nil }
-            userTicks = user
-            systemTicks = system
+            guard let start = field(22), let virtual = field(23), let resident = field(24) else { return nil }
             startTicks = start
             virtualBytes = virtual
             residentPages = resident
@@ -88,24 +76,29 @@ final class ProcessMetrics: @unchecked Sendable {
         startTime = Gauge(label: Name.startTime, dimensions: [], factory: factory)
         openFileDescriptors = Gauge(label: Name.openFileDescriptors, dimensions: [], factory: factory)
         maximumFileDescriptors = Gauge(label: Name.maximumFileDescriptors, dimensions: [], factory: factory)
+        // The start time does not change: read once.
+        let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
+        if ticksPerSecond > 0, let stat = Self.readStat(),
+           let procStat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+           let boot = Self.bootTime(procStat: procStat) {
+            startTime.record(Double(boot) + Double(stat.startTicks) / ticksPerSecond)
+        }
         refresh()
     }
 
-    /// Samples `/proc/self` now. A file that cannot be read leaves its metrics as they were.
+    private static func readStat() -> Stat? {
+        (try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8)).flatMap(Stat.init)
+    }
+
+    /// Samples `/proc/self` now (all but the start time). A file that cannot be read leaves its
+    /// metrics as they were.
     func refresh() {
         lock.lock()
         defer { lock.unlock() }
-        let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
-        if let line = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8), let stat = Stat(line),
-           ticksPerSecond > 0 {
+        if let stat = Self.readStat() {
             residentMemory.record(Double(stat.residentPages) * Double(sysconf(Int32(_SC_PAGESIZE))))
             virtualMemory.record(Double(stat.virtualBytes))
-            if let procStat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
-               let boot = Self.bootTime(procStat: procStat) {
-                startTime.record(Double(boot) + Double(stat.startTicks) / ticksPerSecond)
-            }
         }
-        // getrusage counts microseconds where /proc/self/stat counts ticks of 10 ms.
         var usage = rusage()
         if getrusage(RUSAGE_SELF.rawValue, &usage) == 0 {
             let seconds = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6

@@ -9,8 +9,9 @@ import Synchronization
 /// Counters and histograms are updated as the events happen (from the ingest, worker and
 /// publisher threads: every metric handle is atomic, the per-source table is behind a mutex).
 /// Gauges that describe a state — queue depth, worker busy ratio — are computed when scraped
-/// (``refresh()``), as are the standard `process_*` metrics (``ProcessMetrics``). Every per-source series, including each drop and rejection reason, exists
-/// from the start with value 0, so a rate or an alert never sees a missing series.
+/// (``refresh()``), as are the standard `process_*` metrics (``ProcessMetrics``). Every
+/// per-source series, including each drop and rejection reason, exists from the start with
+/// value 0, so a rate or an alert never sees a missing series.
 final class PrometheusObserver: PipelineObserver {
     /// Metric names, and the help texts `# HELP` shows.
     enum Name {
