@@ -45,10 +45,11 @@ struct OperatorBreakdown {
         return OperatorBreakdown(rows: rows)
     }
 
-    /// The operator with the attributes that decide its cost, e.g. `Conv 3×3/2`, `Conv 3×3/1+relu`,
+    /// The operator with the attributes that decide its cost, e.g. `Conv 3×3/2`, `Conv 3×3/1+relu`, `Add+relu`,
     /// `Conv dw 5×5/1`, `Conv 3×3/1 dense` (both passes as one dense matrix product) or
     /// `Conv 3×3/1 dense VJP≥64` (the VJP of calls of at least 64 cotangent rows; fewer run direct).
     static func describe(_ node: CompiledNode) -> String {
+        if let addition = node.op as? AddOperator { return "Add" + (addition.activation.label.map { "+" + $0 } ?? "") }
         guard let conv = node.op as? ConvolutionOperator else { return node.op.typeName }
         let w = conv.window
         let kind = conv.groups == 1 ? "Conv" : conv.groups == node.inputShapes[0][0] ? "Conv dw" : "Conv g\(conv.groups)"

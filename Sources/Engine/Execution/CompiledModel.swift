@@ -35,8 +35,9 @@ public final class CompiledModel: Sendable {
     public let classCount: Int
     /// Batch normalisations folded into convolutions, as `"bn → conv"`.
     public let foldedNodes: [String]
-    /// ReLUs fused into the convolution before them (``ActivationFusion``), as `"relu → conv"`,
-    /// and sigmoid–multiply pairs made one Swish (``SwishFusion``), as `"sigmoid → mul"`.
+    /// ReLUs and clips fused into the convolution or addition before them (``ActivationFusion``),
+    /// as `"relu → conv"`, and sigmoid–multiply pairs made one Swish (``SwishFusion``), as
+    /// `"sigmoid → mul"`.
     public let fusedNodes: [String]
     /// Indices into ``nodes`` of the nodes the backward pass visits, in visiting order (reverse
     /// execution order, only ancestors of the logits).
@@ -46,7 +47,7 @@ public final class CompiledModel: Sendable {
     /// Whether each tensor depends on the input, so that a gradient flows into it.
     public let requiresGradient: [Bool]
 
-    /// - Parameter fusingActivations: fuse ReLU and Clip into convolutions and sigmoid–multiply
+    /// - Parameter fusingActivations: fuse ReLU and Clip into convolutions and additions, and sigmoid–multiply
     ///   pairs into Swish (the default); `false` keeps every activation's own output tensor, for
     ///   comparing node by node with another runtime.
     public init(_ graph: Graph, fusingActivations: Bool = true) throws(EngineError) {

@@ -4,7 +4,7 @@ enum BatchNormalizationFolding {
     /// The graph with every foldable `BatchNormalization` removed, and the names of the folded
     /// nodes as `"bn → conv"`.
     static func fold(_ graph: Graph) -> (graph: Graph, folded: [String]) {
-        let (result, folded) = ConvolutionAbsorption.rewrite(graph) { node, convolution in
+        let (result, folded) = NodeAbsorption.rewrite(graph, into: ConvolutionOperator.self) { node, convolution in
             (node.op as? BatchNormalizationOperator)?.folded(into: convolution)
         }
         return (result, folded)

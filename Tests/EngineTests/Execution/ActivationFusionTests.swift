@@ -1,8 +1,8 @@
 import Testing
 @testable import Engine
 
-/// `Relu` after `Conv` becomes the convolution's epilogue only when nothing else reads the
-/// pre-activation, and the fused graph computes the same values and VJPs.
+/// `Relu` after `Conv` (or after a residual `Add`) becomes that operator's epilogue only when
+/// nothing else reads the pre-activation, and the fused graph computes the same values and VJPs.
 @Suite struct ActivationFusionTests {
     @Test func fusesAReLUThatIsTheConvolutionsOnlyReader() throws {
         let shape: TensorShape = [2, 6, 5]
@@ -63,5 +63,31 @@ import Testing
         // Both bounds are reached: the mask matters on each side.
         let outputs = Reference.convolution(input[0..<shape.elementCount].map(Double.init), shape, conv)
         #expect(outputs.contains { $0 < -0.5 } && outputs.contains { $0 > 0.75 })
+    }
+
+    /// A ResNet block's end, `f(conv(x) + x)` with `f` a ReLU or a clip: the activation becomes
+    /// the `Add`'s epilogue; 60 values per frame take both the 16-wide loop and its tail.
+    @Test(arguments: ["relu", "clip"])
+    func fusesAnActivationIntoTheResidualAdd(kind: String) throws {
+        let shape: TensorShape = [2, 6, 5]
+        let conv = ConvolutionOperator(weights: randomTensor([2, 2, 3, 3], seed: 35), bias: [0.1, -0.2], padding: .symmetric(1))
+        let (activation, f): (any Operator, (Double) -> Double) = kind == "relu"
+            ? (ReLUOperator(), { max($0, 0) })
+            : (ClipOperator(minimum: -0.5, maximum: 0.75), { min(max($0, -0.5), 0.75) })
+        var builder = GraphBuilder(name: "residual-\(kind)", inputShape: shape)
+        let branch = builder.add(conv, builder.input, name: "conv")
+        let sum = builder.add(AddOperator(), branch, builder.input, name: "add")
+        builder.add(activation, sum, name: kind)
+        let model = try CompiledModel(builder.build())
+        #expect(model.fusedNodes == ["\(kind) → add"])
+        #expect(model.nodes.map(\.op.typeName) == ["Conv", "Add"])
+        let expected: FusedActivation = kind == "relu" ? .relu : .clip(minimum: -0.5, maximum: 0.75)
+        #expect((model.nodes[1].op as? AddOperator)?.activation == expected)
+        let (input, _) = try checkGraph(builder.build(), reference: { x in
+            zip(Reference.convolution(x, shape, conv), x).map { f($0 + $1) }
+        }, batch: 3)
+        // The activation's flat parts are reached, so the mask matters.
+        let sums = zip(Reference.convolution(input[0..<shape.elementCount].map(Double.init), shape, conv), input).map { $0 + Double($1) }
+        #expect(sums.contains { $0 < -0.5 } && sums.contains { $0 > 0.75 })
     }
 }

@@ -30,6 +30,62 @@ import Testing
         }
     }
 
+    /// `relu(s ⊙ x + x)` (per-channel `s`, the ReLU fused into the residual `Add`), then the mean of
+    /// each channel as its logit, over frames large enough to spread over threads: every input
+    /// gradient entry of `.allClasses` is `[k = c] (s_c + 1) [y > 0] / HW`. With `laterReader`, a
+    /// node run after the `Add` also reads `x` (`+ t ⊙ x`, adding `[k = c] t_c / HW`), so the
+    /// `Add`'s VJP adds into `x`'s gradient instead of writing it. The fused graph's outputs and
+    /// gradients equal the unfused graph's exactly, on 1 and 2 threads.
+    @Test(arguments: [false, true])
+    func residualAddReLUOverThreads(laterReader: Bool) throws {
+        let shape: TensorShape = [8, 48, 48]
+        let plane = 48 * 48
+        let s: [Float] = [-2.5, -1.5, 0.5, 2, -0.25, 1, -3, 0.75]
+        let t: [Float] = [0.5, -1, 2, 0.25, -0.75, 1.5, 3, -2]
+        var b = GraphBuilder(name: "residual-relu", inputShape: shape)
+        let scaled = b.add(MultiplyOperator(operand: .constant(Tensor(shape: [8, 1, 1], values: s))), b.input)
+        var x = b.add(ReLUOperator(), b.add(AddOperator(), scaled, b.input, name: "add"), name: "relu")
+        if laterReader {
+            x = b.add(AddOperator(), x, b.add(MultiplyOperator(operand: .constant(Tensor(shape: [8, 1, 1], values: t))), b.input))
+        }
+        x = b.add(FlattenOperator(), b.add(SpatialMeanOperator(), x))
+        let model = try CompiledModel(b.build(output: x))
+        #expect(model.fusedNodes == ["relu → add"])
+        let unfused = try CompiledModel(b.build(output: x), fusingActivations: false)
+        var random = SeededGenerator(seed: 23)
+        let input = random.uniform(count: shape.elementCount, in: -1...1)
+        var unfusedResult: [Float] = []
+        for threads in [1, 2] {
+            var results: [[Float]] = []
+            for compiled in [model, unfused] {
+                let workspace = Workspace(model: compiled, maxBatch: 1, maxCotangents: 8, threads: threads)
+                try workspace.forward(input, batch: 1)
+                try workspace.backward(.allClasses)
+                results.append(Array(workspace.outputs) + Array(workspace.inputGradient))
+            }
+            let differing = zip(results[0], results[1]).filter { $0 != $1 }.count
+            #expect(results[0].count == results[1].count && differing == 0,
+                    "fused and unfused differ in \(differing) values on \(threads) thread(s)")
+            if threads == 1 { unfusedResult = results[1] } else { #expect(results[1] == unfusedResult, "1 and 2 threads differ") }
+
+            let gradient = results[0].suffix(8 * shape.elementCount)
+            var mismatches = 0
+            for k in 0..<8 {
+                for c in 0..<8 {
+                    for p in 0..<plane {
+                        let value = input[c * plane + p]
+                        let passes = (s[c] * value + value) > 0
+                        var expected = k == c && passes ? (s[c] + 1) / Float(plane) : 0
+                        if laterReader, k == c { expected += t[c] / Float(plane) }
+                        let got = gradient[gradient.startIndex + (k * 8 + c) * plane + p]
+                        if abs(got - expected) > 1e-6 * abs(expected) + 1e-9 { mismatches += 1 }
+                    }
+                }
+            }
+            #expect(mismatches == 0, "\(mismatches) gradient entries differ on \(threads) thread(s)")
+        }
+    }
+
     /// `x · sigmoid(mean(x))`: squeeze-excitation gating, `C×H×W · C×1×1`.
     @Test func squeezeExcitationGate() throws {
         let shape: TensorShape = [3, 4, 3]
