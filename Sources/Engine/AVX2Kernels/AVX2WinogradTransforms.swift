@@ -1,0 +1,42 @@
+import VectorKernels
+
+/// The Winograd transforms of `VectorKernels` (`WinogradTransformKernels`), inlined here and so
+/// compiled for this target's instruction set (AVX2: each 8-float half vector in one `ymm`
+/// register). Same contracts.
+public enum AVX2WinogradTransforms {
+    @inline(never)
+    public static func inputF2(_ x: UnsafePointer<Float>, channels: Range<Int>, geometry: WinogradTileGeometry, inputs: Int,
+                               tileRows: Range<Int>, firstTile: Int, tiles: Int, into v: UnsafeMutablePointer<Float>,
+                               rows: UnsafeMutablePointer<Float>) {
+        WinogradTransformKernels.inputF2(x, channels: channels, geometry: geometry, inputs: inputs, tileRows: tileRows,
+                                         firstTile: firstTile, tiles: tiles, into: v, rows: rows)
+    }
+
+    @inline(never)
+    public static func inputF4(_ x: UnsafePointer<Float>, channels: Range<Int>, geometry: WinogradTileGeometry, inputs: Int,
+                               tileRows: Range<Int>, firstTile: Int, tiles: Int, into v: UnsafeMutablePointer<Float>,
+                               rows: UnsafeMutablePointer<Float>) {
+        WinogradTransformKernels.inputF4(x, channels: channels, geometry: geometry, inputs: inputs, tileRows: tileRows,
+                                         firstTile: firstTile, tiles: tiles, into: v, rows: rows)
+    }
+
+    @inline(never)
+    public static func outputF2(_ m: UnsafePointer<Float>, channels: Range<Int>, geometry: WinogradTileGeometry, outputs: Int,
+                                tileRows: Range<Int>, firstTile: Int, tiles: Int, into y: UnsafeMutablePointer<Float>,
+                                accumulate: Bool, bias: UnsafePointer<Float>?, activation: WinogradOutputActivation,
+                                rows: UnsafeMutablePointer<Float>) {
+        WinogradTransformKernels.outputF2(m, channels: channels, geometry: geometry, outputs: outputs, tileRows: tileRows,
+                                          firstTile: firstTile, tiles: tiles, into: y, accumulate: accumulate, bias: bias,
+                                          activation: activation, rows: rows)
+    }
+
+    @inline(never)
+    public static func outputF4(_ m: UnsafePointer<Float>, channels: Range<Int>, geometry: WinogradTileGeometry, outputs: Int,
+                                tileRows: Range<Int>, firstTile: Int, tiles: Int, into y: UnsafeMutablePointer<Float>,
+                                accumulate: Bool, bias: UnsafePointer<Float>?, activation: WinogradOutputActivation,
+                                rows: UnsafeMutablePointer<Float>) {
+        WinogradTransformKernels.outputF4(m, channels: channels, geometry: geometry, outputs: outputs, tileRows: tileRows,
+                                          firstTile: firstTile, tiles: tiles, into: y, accumulate: accumulate, bias: bias,
+                                          activation: activation, rows: rows)
+    }
+}
