@@ -40,6 +40,9 @@ public enum AVX512GEMM {
             transposeB: transposeB, beta: beta, c: c, ldc: ldc)
     }
 
+    /// Rows per packed panel of `op(A)`.
+    public static let panelRows = GEMMMicroKernel.rows
+
     /// Floats that ``pack(transposeA:m:k:a:lda:into:)`` writes for an `m×k` `op(A)`.
     public static func packedCount(m: Int, k: Int) -> Int { paddedRows(m) * k }
 
@@ -64,18 +67,26 @@ public enum AVX512GEMM {
     /// products of few columns (a Winograd position's GEMM on a 7×7 map has 16) costs more than
     /// the arithmetic.
     @inline(never)
-    public static func multiply(packedA: UnsafePointer<Float>, m: Int, n: Int, k: Int, alpha: Float,
+    ///
+    /// `firstRow` and `m` pick rows `firstRow ..< firstRow + m` of a packed `op(A)` of
+    /// `packedRows` rows (default: all `m`); `firstRow` is a whole number of panels (8 rows), and
+    /// `c` is where row `firstRow`'s products go.
+    public static func multiply(packedA: UnsafePointer<Float>, packedRows: Int? = nil, firstRow: Int = 0,
+                                m: Int, n: Int, k: Int, alpha: Float,
                                 b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
                                 beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        precondition(firstRow % GEMMMicroKernel.rows == 0 && firstRow + m <= (packedRows ?? m),
+                     "rows \(firstRow)..<\(firstRow + m) of a packed operand of \(packedRows ?? m) rows")
         guard GEMMOutput.prepare(c, rows: m, columns: n, ldc: ldc, depth: k, alpha: alpha, beta: beta) else { return }
-        run(m: m, n: n, k: k, alpha: alpha, a: .packed(packedA), b: b, ldb: ldb, transposeB: transposeB,
-            beta: beta, c: c, ldc: ldc)
+        run(m: m, n: n, k: k, alpha: alpha, a: .packed(packedA, rows: packedRows ?? m, firstRow: firstRow), b: b,
+            ldb: ldb, transposeB: transposeB, beta: beta, c: c, ldc: ldc)
     }
 
     /// Where `op(A)` comes from: a matrix to pack block by block, or a whole packed copy.
     private enum OperandA {
         case unpacked(UnsafePointer<Float>, lda: Int, transposed: Bool)
-        case packed(UnsafePointer<Float>)
+        /// All `rows` rows packed, of which the product uses those from `firstRow` on.
+        case packed(UnsafePointer<Float>, rows: Int, firstRow: Int)
     }
 
     /// Depth slices of equal size, each at most depthBlock.
@@ -108,9 +119,9 @@ public enum AVX512GEMM {
                 case let .unpacked(a, lda, transposed):
                     GEMMPacking.packA(a, lda: lda, transposed: transposed, rows: rows, depth: depth, into: buffers.a)
                     packedA = UnsafePointer(buffers.a)
-                case let .packed(whole):
-                    // rowBlock is a whole number of panels, so block i0 starts at panel i0 / 8.
-                    packedA = whole + paddedRows(m) * p0 + i0 * depth.count
+                case let .packed(whole, packedRows, firstRow):
+                    // rowBlock and firstRow are whole numbers of panels, so block i0 starts at panel (firstRow + i0) / 8.
+                    packedA = whole + paddedRows(packedRows) * p0 + (firstRow + i0) * depth.count
                 }
                 var j0 = 0
                 while j0 < n {

@@ -55,18 +55,25 @@ public enum GEMM {
     /// threads its calls); otherwise from `a` as
     /// ``multiply(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)``.
     @inline(__always)
-    static func multiply(packedA: PackedGEMMOperand?, transposeA: Bool, m: Int, n: Int, k: Int,
+    ///
+    /// With `rows`, only those rows of `op(A)` (`m` of them in all): `c` is where the first one's
+    /// products go, and `rows.lowerBound` is a whole number of the packed operand's panels
+    /// (``PackedGEMMOperand/panelRows``).
+    static func multiply(packedA: PackedGEMMOperand?, transposeA: Bool, m: Int, rows: Range<Int>? = nil, n: Int, k: Int,
                          a: UnsafePointer<Float>?, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                          c: UnsafeMutablePointer<Float>, ldc: Int) {
+        let rows = rows ?? 0..<m
         #if arch(x86_64)
         if let packedA, a == nil || packedA.kernels == activeKernels {
             precondition(packedA.m == m && packedA.k == k, "packed operand is \(packedA.m)×\(packedA.k), not \(m)×\(k)")
             packedA.values.withUnsafeBufferPointer { packed in
                 if packedA.kernels == .avx512 {
-                    AVX512GEMM.multiply(packedA: packed.baseAddress!, m: m, n: n, k: k, alpha: 1, b: b, ldb: ldb,
+                    AVX512GEMM.multiply(packedA: packed.baseAddress!, packedRows: m, firstRow: rows.lowerBound,
+                                        m: rows.count, n: n, k: k, alpha: 1, b: b, ldb: ldb,
                                         transposeB: false, beta: 0, c: c, ldc: ldc)
                 } else {
-                    AVX2GEMM.multiply(packedA: packed.baseAddress!, m: m, n: n, k: k, alpha: 1, b: b, ldb: ldb,
+                    AVX2GEMM.multiply(packedA: packed.baseAddress!, packedRows: m, firstRow: rows.lowerBound,
+                                      m: rows.count, n: n, k: k, alpha: 1, b: b, ldb: ldb,
                                       transposeB: false, beta: 0, c: c, ldc: ldc)
                 }
             }
@@ -74,7 +81,8 @@ public enum GEMM {
         }
         #endif
         guard let a else { preconditionFailure("a product with neither a plain nor a packed A") }
-        multiply(transposeA: transposeA, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc)
+        multiply(transposeA: transposeA, m: rows.count, n: n, k: k, a: a + rows.lowerBound * (transposeA ? 1 : lda),
+                 lda: lda, b: b, ldb: ldb, c: c, ldc: ldc)
     }
 
     /// `C = alpha · op(A) · op(B) + beta · C`, row-major; `beta = 0` does not read `C`.

@@ -12,6 +12,15 @@ struct PackedGEMMOperand: Sendable {
     /// The kernels whose panel layout `values` is in.
     let kernels: GEMM.Kernels
 
+    /// Rows per panel of that layout: a product of some of the rows starts at a multiple of it.
+    var panelRows: Int {
+        #if arch(x86_64)
+        kernels == .avx512 ? AVX512GEMM.panelRows : AVX2GEMM.panelRows
+        #else
+        1
+        #endif
+    }
+
     /// Packs `op(A)` (`A` is `m×k` row-major with row stride `lda`, or `k×m` when `transposeA`),
     /// or returns nil when the selected kernels do not read packed operands.
     init?(transposeA: Bool, m: Int, k: Int, a: UnsafePointer<Float>, lda: Int) {

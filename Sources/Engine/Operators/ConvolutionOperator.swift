@@ -111,6 +111,11 @@ public struct ConvolutionOperator: Operator {
     /// ``usesWinograd(_:channels:geometry:)`` holds for the shape.
     private(set) var winogradForward: WinogradConvolution?
     private(set) var winogradInputGradient: WinogradConvolution?
+    /// Each group's `(M/groups)×(C/groups·kH·kW)` weights packed for the selected kernels' products,
+    /// set by ``prepared(inputShapes:)`` when the forward runs by im2col and a product (the
+    /// direct method), so that no forward call packs them again; empty otherwise (and with
+    /// OpenBLAS, which packs its own).
+    private(set) var packedDirectWeights: [PackedGEMMOperand] = []
     /// The convolution as a dense matrix, set by ``prepared(inputShapes:)`` when
     /// ``denseUse(channels:geometry:)`` allows it for the shape.
     private(set) var dense: DenseConvolution?
@@ -160,6 +165,14 @@ public struct ConvolutionOperator: Operator {
         }
         if usesWinograd(.forward, channels: channels, geometry: g) {
             result.winogradForward = WinogradConvolution(forward: weights, variant: forwardWinogradVariant)
+        } else if !isDepthwise(channels: channels) {
+            let groupOutputs = outputChannels / groups, depth = channels / groups * g.kernelArea
+            result.packedDirectWeights = weights.values.withUnsafeBufferPointer { w in
+                (0..<groups).compactMap { group in
+                    PackedGEMMOperand(transposeA: false, m: groupOutputs, k: depth,
+                                      a: w.baseAddress! + group * groupOutputs * depth, lda: depth)
+                }
+            }
         }
         if usesWinograd(.inputGradient, channels: channels, geometry: g) {
             let variant = winogradVariant(geometry: g)
@@ -405,12 +418,19 @@ public struct ConvolutionOperator: Operator {
                 func frameOutput(_ frame: Int) -> UnsafeMutablePointer<Float> {
                     invocation.output + frame * outputFrame + group * groupOutputs * plane
                 }
+                let packed = packedDirectWeights.isEmpty ? nil : packedDirectWeights[group]
+                // Parts of the filters start on whole panels of the packed weights.
+                let panelRows = packed?.panelRows ?? 1
                 invocation.team.forEach(items: plan.count * parts, threads: threads) { item, thread in
                     // This item's filters: part `item % parts` of the group's.
                     let part = item % parts
-                    let firstFilter = part * groupOutputs / parts, filters = (part + 1) * groupOutputs / parts - firstFilter
+                    func boundary(_ part: Int) -> Int {
+                        part == parts ? groupOutputs : part * groupOutputs / parts / panelRows * panelRows
+                    }
+                    let firstFilter = boundary(part), filters = boundary(part + 1) - firstFilter
                     guard filters > 0 else { return }
-                    let wg = w.baseAddress! + (group * groupOutputs + firstFilter) * depth
+                    let groupWeights = w.baseAddress! + group * groupOutputs * depth
+                    let filterRange = firstFilter..<(firstFilter + filters)
                     let biasIndex = group * groupOutputs + firstFilter
                     let scratch = invocation.scratch + thread * invocation.scratchStride + tableCount
                     switch plan[item / parts] {
@@ -426,9 +446,8 @@ public struct ConvolutionOperator: Operator {
                             unfold(x, rows: rows, into: scratch, rowStride: count)
                             (columns, columnStride) = (UnsafePointer(scratch), count)
                         }
-                        GEMM.multiply(m: filters, n: count, k: depth,
-                                      a: wg, lda: depth,
-                                      b: columns, ldb: columnStride, c: y, ldc: plane)
+                        GEMM.multiply(packedA: packed, transposeA: false, m: groupOutputs, rows: filterRange, n: count, k: depth,
+                                      a: groupWeights, lda: depth, b: columns, ldb: columnStride, c: y, ldc: plane)
                         epilogue(y, rowStride: plane, from: y, sourceStride: plane, filters: biasIndex, count: filters,
                                  length: count)
                     case let .items(frames):
@@ -445,9 +464,9 @@ public struct ConvolutionOperator: Operator {
                                 unfold(x, rows: 0..<g.outputHeight, into: columns + slot * plane, rowStride: columnCount)
                             }
                         }
-                        GEMM.multiply(m: filters, n: columnCount, k: depth,
-                                      a: wg, lda: depth,
-                                      b: columns, ldb: columnCount, c: product, ldc: columnCount)
+                        GEMM.multiply(packedA: packed, transposeA: false, m: groupOutputs, rows: filterRange, n: columnCount,
+                                      k: depth, a: groupWeights, lda: depth, b: columns, ldb: columnCount, c: product,
+                                      ldc: columnCount)
                         for (slot, frame) in frames.enumerated() {
                             epilogue(frameOutput(frame) + firstFilter * plane, rowStride: plane, from: product + slot * plane,
                                      sourceStride: columnCount, filters: biasIndex, count: filters, length: plane)

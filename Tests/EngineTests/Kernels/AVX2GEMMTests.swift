@@ -47,6 +47,25 @@ struct AVX2GEMMTests {
         }
     }
 
+    /// Rows `firstRow ..< firstRow + m` of a packed operand with more rows, NaN around them (as
+    /// ``AVX512GEMMTests``, with 6-row panels).
+    @Test(arguments: [Shape(m: 7, n: 17, k: 3), Shape(m: 13, n: 49, k: 300), Shape(m: 20, n: 95, k: 64)], [6, 12])
+    func rowsOfAPackedOperand(shape: Shape, firstRow: Int) {
+        for option in GEMMReferenceCheck.options {
+            GEMMReferenceCheck.check(shape, option) { transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc in
+                let rows = firstRow + m + 7
+                var whole = [Float](repeating: .nan, count: rows * k)
+                for i in 0..<m {
+                    for p in 0..<k { whole[(firstRow + i) * k + p] = transposeA ? a[p * lda + i] : a[i * lda + p] }
+                }
+                var packed = [Float](repeating: .nan, count: AVX2GEMM.packedCount(m: rows, k: k))
+                AVX2GEMM.pack(transposeA: false, m: rows, k: k, a: whole, lda: k, into: &packed)
+                AVX2GEMM.multiply(packedA: packed, packedRows: rows, firstRow: firstRow, m: m, n: n, k: k, alpha: alpha,
+                                  b: b, ldb: ldb, transposeB: transposeB, beta: beta, c: c, ldc: ldc)
+            }
+        }
+    }
+
     @Test func handComputedProductWithAccumulation() {
         // [1 2 3; 4 5 6] · [1 0; 0 1; 2 −1] = [7 −1; 16 −1]; alpha 2, beta 1 onto [1 1; 1 1].
         let a: [Float] = [1, 2, 3, 4, 5, 6], b: [Float] = [1, 0, 0, 1, 2, -1]

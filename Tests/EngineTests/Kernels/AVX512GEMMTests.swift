@@ -46,6 +46,27 @@ struct AVX512GEMMTests {
         }
     }
 
+    /// Rows `firstRow ..< firstRow + m` of a packed operand with more rows (a convolution's
+    /// filters split over threads): the rows around them are NaN, so reading any of them into
+    /// the product shows.
+    @Test(arguments: [Shape(m: 7, n: 17, k: 3), Shape(m: 13, n: 49, k: 300), Shape(m: 20, n: 95, k: 64)], [8, 16])
+    func rowsOfAPackedOperand(shape: Shape, firstRow: Int) {
+        for option in GEMMReferenceCheck.options {
+            GEMMReferenceCheck.check(shape, option) { transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc in
+                // op(A) written out row-major between NaN rows: firstRow above, 9 below.
+                let rows = firstRow + m + 9
+                var whole = [Float](repeating: .nan, count: rows * k)
+                for i in 0..<m {
+                    for p in 0..<k { whole[(firstRow + i) * k + p] = transposeA ? a[p * lda + i] : a[i * lda + p] }
+                }
+                var packed = [Float](repeating: .nan, count: AVX512GEMM.packedCount(m: rows, k: k))
+                AVX512GEMM.pack(transposeA: false, m: rows, k: k, a: whole, lda: k, into: &packed)
+                AVX512GEMM.multiply(packedA: packed, packedRows: rows, firstRow: firstRow, m: m, n: n, k: k, alpha: alpha,
+                                    b: b, ldb: ldb, transposeB: transposeB, beta: beta, c: c, ldc: ldc)
+            }
+        }
+    }
+
     @Test func packWritesPanelsOfEightRowsWithZerosBelow() {
         // A = [1 2; 3 4] (m 2, k 2): one panel, step 0 = column 0 of A then zeros, step 1 = column 1.
         let a: [Float] = [1, 2, 3, 4]

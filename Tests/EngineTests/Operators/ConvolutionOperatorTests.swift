@@ -109,6 +109,33 @@ import Testing
         }
     }
 
+    /// Prepared for its input, a direct-method convolution holds each group's weights packed for
+    /// the selected kernels (none for OpenBLAS). On a small map (one block, fewer than the
+    /// threads) three threads split each group's 20 or 10 filters into parts that start on whole
+    /// panels of the packed weights (8 rows for AVX-512, 6 for AVX2): with 20 filters on AVX-512
+    /// parts of 0, 8 and 12, the last read from the packed operand's second panel on. The output
+    /// is the reference's on one thread and on three. (The packed weights are read when the
+    /// engine's kernels run the products, as under `make test`'s `OPENBLAS_NUM_THREADS=1`.)
+    @Test(arguments: [1, 2])
+    func packedWeightsSplitOnPanelBoundaries(groups: Int) throws {
+        let input: TensorShape = [2 * groups, 9, 9]
+        var op = ConvolutionOperator(weights: randomTensor([20, 2, 3, 3], seed: 13), bias: randomTensor([20], seed: 14).values,
+                                     strides: (2, 2), padding: .symmetric(1), groups: groups)
+        op.denseOverride = false
+        op.minimumParallelWork = 0
+        let model = try CompiledModel(singleNodeGraph(op, inputShape: input))
+        let prepared = try #require(model.nodes[0].op as? ConvolutionOperator)
+        #expect(prepared.packedDirectWeights.count == (GEMM.selectedKernels == .openBLAS ? 0 : groups))
+        #expect(prepared.packedDirectWeights.allSatisfy { $0.m == 20 / groups && $0.k == 18 })
+        let x = randomTensor(input, seed: 15).values
+        let expected = Reference.convolution(x.map(Double.init), input, op)
+        for threads in [1, 3] {
+            let workspace = Workspace(model: model, maxBatch: 1, threads: threads)
+            try workspace.forward(x, batch: 1)
+            expectCloseRelativeToMax(Array(workspace.outputs), expected, tolerance: 1e-5, "\(threads) thread(s)")
+        }
+    }
+
     /// Spread over 3 threads (blocks taken in any order, or each block's GEMM rows split in
     /// parts when there are fewer blocks than threads), every case gives what one thread gives.
     @Test(arguments: cases, [nil, 1, 20])
