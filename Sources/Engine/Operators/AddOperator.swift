@@ -39,6 +39,7 @@ public struct AddOperator: Operator {
             return
         }
         operand.forward(invocation, +)
+        guard activation != .none else { return }
         invocation.team.forEachRange(count) { range in
             activation.apply(invocation.output + range.lowerBound, count: range.count)
         }
