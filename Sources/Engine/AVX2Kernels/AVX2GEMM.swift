@@ -70,11 +70,11 @@ public enum AVX2GEMM {
     /// ``multiply(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)`` with `op(A)` already
     /// packed by ``pack(transposeA:m:k:a:lda:into:)``: the product skips packing `A`, which for
     /// products of few columns (a Winograd block's 128 tiles) costs as much as a tenth of them.
-    @inline(never)
     ///
     /// `firstRow` and `m` pick rows `firstRow ..< firstRow + m` of a packed `op(A)` of
     /// `packedRows` rows (default: all `m`); `firstRow` is a whole number of panels (6 rows), and
     /// `c` is where row `firstRow`'s products go.
+    @inline(never)
     public static func multiply(packedA: UnsafePointer<Float>, packedRows: Int? = nil, firstRow: Int = 0,
                                 m: Int, n: Int, k: Int, alpha: Float,
                                 b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
@@ -128,7 +128,7 @@ public enum AVX2GEMM {
                                               into: buffers.a)
                         packedA = UnsafePointer(buffers.a)
                     case let .packed(whole, packedRows, firstRow):
-                        // rowBlock and firstRow are whole numbers of panels, so block i0 starts at panel (firstRow + i0) / 6.
+                        // rowBlock and firstRow are whole numbers of panels: block i0 starts at panel (firstRow + i0) / 6.
                         packedA = whole + paddedRows(packedRows) * p0 + (firstRow + i0) * depth.count
                     }
                     multiplyPacked(packedA, buffers.b, rows: rows, columns: columns, depth: depth.count,

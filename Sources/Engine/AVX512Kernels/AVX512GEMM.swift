@@ -66,11 +66,11 @@ public enum AVX512GEMM {
     /// packed by ``pack(transposeA:m:k:a:lda:into:)``: the product skips packing `A`, which for
     /// products of few columns (a Winograd position's GEMM on a 7×7 map has 16) costs more than
     /// the arithmetic.
-    @inline(never)
     ///
     /// `firstRow` and `m` pick rows `firstRow ..< firstRow + m` of a packed `op(A)` of
     /// `packedRows` rows (default: all `m`); `firstRow` is a whole number of panels (8 rows), and
     /// `c` is where row `firstRow`'s products go.
+    @inline(never)
     public static func multiply(packedA: UnsafePointer<Float>, packedRows: Int? = nil, firstRow: Int = 0,
                                 m: Int, n: Int, k: Int, alpha: Float,
                                 b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
@@ -120,7 +120,7 @@ public enum AVX512GEMM {
                     GEMMPacking.packA(a, lda: lda, transposed: transposed, rows: rows, depth: depth, into: buffers.a)
                     packedA = UnsafePointer(buffers.a)
                 case let .packed(whole, packedRows, firstRow):
-                    // rowBlock and firstRow are whole numbers of panels, so block i0 starts at panel (firstRow + i0) / 8.
+                    // rowBlock and firstRow are whole numbers of panels: block i0 starts at panel (firstRow + i0) / 8.
                     packedA = whole + paddedRows(packedRows) * p0 + (firstRow + i0) * depth.count
                 }
                 var j0 = 0

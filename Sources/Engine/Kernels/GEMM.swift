@@ -54,11 +54,11 @@ public enum GEMM {
     /// run now, or when there is no plain `a` (the packed kernels then run even while OpenBLAS
     /// threads its calls); otherwise from `a` as
     /// ``multiply(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)``.
-    @inline(__always)
     ///
     /// With `rows`, only those rows of `op(A)` (`m` of them in all): `c` is where the first one's
     /// products go, and `rows.lowerBound` is a whole number of the packed operand's panels
     /// (``PackedGEMMOperand/panelRows``).
+    @inline(__always)
     static func multiply(packedA: PackedGEMMOperand?, transposeA: Bool, m: Int, rows: Range<Int>? = nil, n: Int, k: Int,
                          a: UnsafePointer<Float>?, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                          c: UnsafeMutablePointer<Float>, ldc: Int) {
