@@ -186,16 +186,10 @@ struct WinogradConvolution: Sendable {
             : max(48 * WinogradTransformKernels.quarterRowLength(tileColumns: tileColumns), 16 * blockTiles)
     }
 
-    /// The geometry of one correlation; ``run(items:geometry:input:output:accumulate:bias:activation:team:threads:scratch:scratchStride:widthOverride:)``
+    /// The geometry of one correlation (the transforms' own type);
+    /// ``run(items:geometry:input:output:accumulate:bias:activation:team:threads:scratch:scratchStride:widthOverride:)``
     /// sets the tile size.
-    struct Geometry {
-        var inputHeight: Int, inputWidth: Int
-        var outputHeight: Int, outputWidth: Int
-        var padTop: Int, padLeft: Int
-        var tileSize = 2
-        var tileRows: Int { (outputHeight + tileSize - 1) / tileSize }
-        var tileColumns: Int { (outputWidth + tileSize - 1) / tileSize }
-    }
+    typealias Geometry = WinogradTileGeometry
 
     /// Runs the correlation for `items` items.
     ///
@@ -212,9 +206,6 @@ struct WinogradConvolution: Sendable {
              scratchStride: Int, widthOverride: Int?) {
         var g = g
         g.tileSize = variant.outputSize
-        let tileGeometry = WinogradTileGeometry(inputHeight: g.inputHeight, inputWidth: g.inputWidth,
-                                                outputHeight: g.outputHeight, outputWidth: g.outputWidth,
-                                                padTop: g.padTop, padLeft: g.padLeft, tileSize: g.tileSize)
         let activation = activation.winogradOutputActivation
         let positions = variant.positions
         let width = Self.targetTiles(inputs: inputs, outputs: outputs, override: widthOverride)
@@ -247,12 +238,12 @@ struct WinogradConvolution: Sendable {
                     let block = plan[index], count = tileCount(block)
                     let v = slice + rowScratch, m = v + positions * inputs * count
                     segments(block) { item, rows, first in
-                        transformInput(input(item), channels: 0..<inputs, geometry: tileGeometry, tileRows: rows, firstTile: first,
+                        transformInput(input(item), channels: 0..<inputs, geometry: g, tileRows: rows, firstTile: first,
                                        tiles: count, into: v, rows: slice)
                     }
                     multiply(u, v, m, positions: 0..<positions, tiles: count)
                     segments(block) { item, rows, first in
-                        transformOutput(m, channels: 0..<outputs, geometry: tileGeometry, tileRows: rows, firstTile: first,
+                        transformOutput(m, channels: 0..<outputs, geometry: g, tileRows: rows, firstTile: first,
                                         tiles: count, into: output(item), accumulate: accumulate, bias: bias,
                                         activation: activation, rows: slice)
                     }
@@ -267,7 +258,7 @@ struct WinogradConvolution: Sendable {
                     team.forEach(items: inputSlices, threads: threads) { slice, thread in
                         let channels = (slice * inputs / inputSlices)..<((slice + 1) * inputs / inputSlices)
                         segments(block) { item, rows, first in
-                            transformInput(input(item), channels: channels, geometry: tileGeometry, tileRows: rows, firstTile: first,
+                            transformInput(input(item), channels: channels, geometry: g, tileRows: rows, firstTile: first,
                                            tiles: count, into: v, rows: scratch + thread * scratchStride)
                         }
                     }
@@ -277,7 +268,7 @@ struct WinogradConvolution: Sendable {
                     team.forEach(items: outputSlices, threads: threads) { slice, thread in
                         let channels = (slice * outputs / outputSlices)..<((slice + 1) * outputs / outputSlices)
                         segments(block) { item, rows, first in
-                            transformOutput(m, channels: channels, geometry: tileGeometry, tileRows: rows, firstTile: first,
+                            transformOutput(m, channels: channels, geometry: g, tileRows: rows, firstTile: first,
                                             tiles: count, into: output(item), accumulate: accumulate, bias: bias,
                                             activation: activation, rows: scratch + thread * scratchStride)
                         }

@@ -85,38 +85,17 @@ public enum FusedActivation: Sendable, Equatable {
     func maskGradient(_ outputGradient: UnsafeMutablePointer<Float>, output: UnsafePointer<Float>,
                       frame: Int, batch: Int, cotangentsPerFrame: Int, team: ThreadTeam) {
         guard self != .none else { return }
-        let block = 4096
-        let blocksPerFrame = (frame + block - 1) / block
-        let threads = batch * cotangentsPerFrame * frame >= 1 << 16 ? team.count : 1
-        team.forEach(items: batch * blocksPerFrame, threads: threads) { item, _ in
-            let n = item / blocksPerFrame, start = item % blocksPerFrame * block
-            let count = min(block, frame - start)
-            let source = output + n * frame + start
-            let (lower, upper) = passingInterval
-            for k in 0..<cotangentsPerFrame {
-                let dy = outputGradient + (n * cotangentsPerFrame + k) * frame + start
-                var i = 0
-                while i + 8 <= count {
-                    let y = UnsafeRawPointer(source + i).loadUnaligned(as: SIMD8<Float>.self)
-                    let g = UnsafeRawPointer(dy + i).loadUnaligned(as: SIMD8<Float>.self)
-                    let masked = g.replacing(with: 0, where: .!((y .> lower) .& (y .< upper)))
-                    UnsafeMutableRawPointer(dy + i).storeBytes(of: masked, as: SIMD8<Float>.self)
-                    i += 8
-                }
-                while i < count {
-                    if !(source[i] > lower && source[i] < upper) { dy[i] = 0 }
-                    i += 1
-                }
-            }
-        }
+        // The masked copy written over its own source.
+        maskedCopies(of: outputGradient, output: output, frame: frame, batch: batch, cotangentsPerFrame: cotangentsPerFrame,
+                     into: (outputGradient, accumulate: false), and: (nil, accumulate: false), team: team)
     }
 
-    /// `dA = dB = dy ⊙ f'(y)` for every cotangent row in one pass over `dy` (`dy` itself is left
-    /// as it is): row `r` of `outputGradient` (`rows×frame` floats) is masked by frame
-    /// `r / cotangentsPerFrame` of `output` (`batch×frame`, the activated values). Each
-    /// destination is overwritten, or added to when its flag is `true`; a `nil` one is skipped.
-    /// Frames are taken in blocks (spread over `team`), each block of `output` read once for
-    /// all `K` rows of its frame.
+    /// `dA = dB = dy ⊙ f'(y)` for every cotangent row in one pass over `dy` (left as it is, unless
+    /// a destination is `dy` itself: each vector is read before it is written): row `r` of
+    /// `outputGradient` (`rows×frame` floats) is masked by frame `r / cotangentsPerFrame` of
+    /// `output` (`batch×frame`, the activated values). Each destination is overwritten, or added
+    /// to when its flag is `true`; a `nil` one is skipped. Frames are taken in blocks (spread
+    /// over `team`), each block of `output` read once for all `K` rows of its frame.
     func maskedCopies(of outputGradient: UnsafePointer<Float>, output: UnsafePointer<Float>, frame: Int, batch: Int,
                       cotangentsPerFrame: Int, into first: (UnsafeMutablePointer<Float>?, accumulate: Bool),
                       and second: (UnsafeMutablePointer<Float>?, accumulate: Bool), team: ThreadTeam) {

@@ -16,7 +16,7 @@ public struct WinogradTileGeometry: Sendable {
     public var tileColumns: Int { (outputWidth + tileSize - 1) / tileSize }
 
     public init(inputHeight: Int, inputWidth: Int, outputHeight: Int, outputWidth: Int, padTop: Int, padLeft: Int,
-                tileSize: Int) {
+                tileSize: Int = 2) {
         (self.inputHeight, self.inputWidth, self.outputHeight, self.outputWidth) = (inputHeight, inputWidth, outputHeight, outputWidth)
         (self.padTop, self.padLeft, self.tileSize) = (padTop, padLeft, tileSize)
     }

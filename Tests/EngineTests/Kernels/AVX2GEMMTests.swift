@@ -53,11 +53,10 @@ struct AVX2GEMMTests {
     func rowsOfAPackedOperand(shape: Shape, firstRow: Int) {
         for option in GEMMReferenceCheck.options {
             GEMMReferenceCheck.check(shape, option) { transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc in
+                // op(A) between NaN rows: firstRow above, 7 below.
                 let rows = firstRow + m + 7
-                var whole = [Float](repeating: .nan, count: rows * k)
-                for i in 0..<m {
-                    for p in 0..<k { whole[(firstRow + i) * k + p] = transposeA ? a[p * lda + i] : a[i * lda + p] }
-                }
+                let whole = GEMMReferenceCheck.betweenNaNRows(transposeA: transposeA, m: m, k: k, a: a, lda: lda,
+                                                              firstRow: firstRow, below: 7)
                 var packed = [Float](repeating: .nan, count: AVX2GEMM.packedCount(m: rows, k: k))
                 AVX2GEMM.pack(transposeA: false, m: rows, k: k, a: whole, lda: k, into: &packed)
                 AVX2GEMM.multiply(packedA: packed, packedRows: rows, firstRow: firstRow, m: m, n: n, k: k, alpha: alpha,

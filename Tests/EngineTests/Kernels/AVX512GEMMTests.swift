@@ -53,12 +53,10 @@ struct AVX512GEMMTests {
     func rowsOfAPackedOperand(shape: Shape, firstRow: Int) {
         for option in GEMMReferenceCheck.options {
             GEMMReferenceCheck.check(shape, option) { transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc in
-                // op(A) written out row-major between NaN rows: firstRow above, 9 below.
+                // op(A) between NaN rows: firstRow above, 9 below.
                 let rows = firstRow + m + 9
-                var whole = [Float](repeating: .nan, count: rows * k)
-                for i in 0..<m {
-                    for p in 0..<k { whole[(firstRow + i) * k + p] = transposeA ? a[p * lda + i] : a[i * lda + p] }
-                }
+                let whole = GEMMReferenceCheck.betweenNaNRows(transposeA: transposeA, m: m, k: k, a: a, lda: lda,
+                                                              firstRow: firstRow, below: 9)
                 var packed = [Float](repeating: .nan, count: AVX512GEMM.packedCount(m: rows, k: k))
                 AVX512GEMM.pack(transposeA: false, m: rows, k: k, a: whole, lda: k, into: &packed)
                 AVX512GEMM.multiply(packedA: packed, packedRows: rows, firstRow: firstRow, m: m, n: n, k: k, alpha: alpha,

@@ -28,6 +28,19 @@ enum GEMMReferenceCheck {
                          _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int, _ beta: Float,
                          _ c: UnsafeMutablePointer<Float>, _ ldc: Int) -> Void
 
+    /// `op(A)` (`m×k`; `A` row-major with row stride `lda`, or `k×m` when `transposeA`) written
+    /// out row-major as rows `firstRow ..< firstRow + m` of a `(firstRow + m + below)×k` matrix
+    /// whose other rows are NaN: for products that take a row range of a packed operand, where
+    /// reading any row outside the range shows in the result.
+    static func betweenNaNRows(transposeA: Bool, m: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                               firstRow: Int, below: Int) -> [Float] {
+        var whole = [Float](repeating: .nan, count: (firstRow + m + below) * k)
+        for i in 0..<m {
+            for p in 0..<k { whole[(firstRow + i) * k + p] = transposeA ? a[p * lda + i] : a[i * lda + p] }
+        }
+        return whole
+    }
+
     /// Runs `product` on `shape` with `option` and records an issue for any element outside the
     /// bound or any padding changed.
     static func check(_ shape: Shape, _ option: Options, _ product: Product,
