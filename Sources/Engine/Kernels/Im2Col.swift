@@ -42,6 +42,8 @@ enum Im2Col {
                         let inside = destination + lower
                         if stride == 1 {
                             for k in 0..<(upper - lower) { inside[k] = source[k] }
+                        } else if stride == 2 {
+                            copyEvenElements(source, count: upper - lower, into: inside)
                         } else {
                             for k in 0..<(upper - lower) { inside[k] = source[k * stride] }
                         }
@@ -50,6 +52,23 @@ enum Im2Col {
                     row += rowStride
                 }
             }
+        }
+    }
+
+    /// `destination[k] = source[2k]` for `k < count`, eight at a time from sixteen consecutive
+    /// source values (a column stride of 2: resnet18's stem and strided layers). Reads no
+    /// further than `source[2·(count − 1)]`, the last value it copies.
+    @inline(__always)
+    static func copyEvenElements(_ source: UnsafePointer<Float>, count: Int, into destination: UnsafeMutablePointer<Float>) {
+        var k = 0
+        // Sixteen source values end at source[2k + 15] ≤ source[2·(count − 1)] while k + 9 ≤ count.
+        while k + 9 <= count {
+            store(load(SIMD16<Float>.self, source + 2 * k).evenHalf, destination + k)
+            k += 8
+        }
+        while k < count {
+            destination[k] = source[2 * k]
+            k += 1
         }
     }
 

@@ -27,36 +27,32 @@ struct PaddedPlane {
         row * rowStride + (column % phases) * phaseWidth + column / phases
     }
 
-    /// Two-phase rows at most this long (in padded columns) are split through a padded copy
-    /// (``fillNarrowRow(_:from:width:padding:buffer:)``) when no sixteen source columns are paired.
-    static let narrowRowLimit = 64
-
     /// Writes `source` (`height×width`) into `plane`, with `padding` everywhere else.
     func fill(_ plane: UnsafeMutablePointer<Float>, from source: UnsafePointer<Float>, height: Int, width: Int,
               padding: Float = 0) {
-        let paired = pairedColumns(width: width)
-        let narrow = phases == 2 && paired.isEmpty && rowStride <= Self.narrowRowLimit
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: narrow ? Self.narrowRowLimit : 0) { buffer in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: phases == 2 ? rowStride : 0) { buffer in
             for r in 0..<rows {
                 let row = plane + r * rowStride, h = r - top
                 guard h >= 0, h < height else {
                     row.update(repeating: padding, count: rowStride)
                     continue
                 }
-                if narrow {
-                    fillNarrowRow(row, from: source + h * width, width: width, padding: padding, buffer: buffer.baseAddress!)
+                if phases == 2 {
+                    fillTwoPhaseRow(row, from: source + h * width, width: width, padding: padding, buffer: buffer.baseAddress!)
                 } else {
-                    fillRow(row, from: source + h * width, width: width, padding: padding, paired: paired)
+                    fillRow(row, from: source + h * width, width: width, padding: padding)
                 }
             }
         }
     }
 
-    /// One two-phase row of at most ``narrowRowLimit`` padded columns: the source row is copied
-    /// into `buffer` at its padded place, padding around it, and split into the even and odd
-    /// phases eight columns at a time (a per-column copy costs more on such short rows).
-    private func fillNarrowRow(_ row: UnsafeMutablePointer<Float>, from sourceRow: UnsafePointer<Float>, width: Int,
-                               padding: Float, buffer: UnsafeMutablePointer<Float>) {
+    /// One two-phase row: the source row is copied into `buffer` (``rowStride`` floats) at its
+    /// padded place, padding around it, and split into the even and odd phases eight columns at a
+    /// time. (Splitting the source in place, sixteen columns at a time where they all exist and
+    /// one by one at the edges, left resnet18's max pooling spending a fifth of its time copying
+    /// the edge columns.)
+    private func fillTwoPhaseRow(_ row: UnsafeMutablePointer<Float>, from sourceRow: UnsafePointer<Float>, width: Int,
+                                 padding: Float, buffer: UnsafeMutablePointer<Float>) {
         let padded = 2 * phaseWidth
         buffer.update(repeating: padding, count: padded)
         let first = max(0, left), end = min(padded, width + left)
@@ -75,9 +71,9 @@ struct PaddedPlane {
         }
     }
 
-    /// One row of the plane, phase by phase; columns in `paired` are split sixteen at a time.
+    /// One row of a plane of one phase or more than two, phase by phase, column by column.
     private func fillRow(_ row: UnsafeMutablePointer<Float>, from sourceRow: UnsafePointer<Float>, width: Int,
-                         padding: Float, paired: Range<Int>) {
+                         padding: Float) {
         for q in 0..<phases {
             let phase = row + q * phaseWidth
             let columns = sourceColumns(phase: q, width: width)
@@ -86,15 +82,9 @@ struct PaddedPlane {
                 phase.advanced(by: columns.lowerBound)
                     .update(from: sourceRow + (columns.lowerBound - left), count: columns.count)
             } else {
-                Self.forEach(columns, outside: paired) { t in phase[t] = sourceRow[t * phases + q - left] }
+                for t in columns { phase[t] = sourceRow[t * phases + q - left] }
             }
             (phase + columns.upperBound).update(repeating: padding, count: phaseWidth - columns.upperBound)
-        }
-        // Two phases: sixteen source columns split into eight of each phase at a time.
-        for t in stride(from: paired.lowerBound, to: paired.upperBound, by: 8) {
-            let pair = load(SIMD16<Float>.self, sourceRow + (2 * t - left))
-            store(pair.evenHalf, row + t)
-            store(pair.oddHalf, row + phaseWidth + t)
         }
     }
 

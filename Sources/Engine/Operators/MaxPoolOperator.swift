@@ -1,3 +1,5 @@
+import VectorKernels
+
 /// Max pooling (ONNX `MaxPool`, PyTorch `MaxPool2d`): strides, dilations, padding (padded cells
 /// never win), `ceil_mode`.
 ///
@@ -7,6 +9,8 @@
 /// argmaxes are computed once and shared by all `K` cotangents.
 public struct MaxPoolOperator: Operator {
     public var window: SpatialWindow
+    /// The build of the plane loop the forward runs (tests run each one).
+    var poolingLoops = PoolingLoops.selected
     public init(window: SpatialWindow) { self.window = window }
 
     public var typeName: String { "MaxPool" }
@@ -26,13 +30,13 @@ public struct MaxPoolOperator: Operator {
         return PaddedPlane(window: g, lanes: Self.lanes).count
     }
 
-    typealias Vector = SIMD8<Float>
-    static let lanes = Vector.scalarCount
+    static let lanes = MaxPoolKernels.lanes
 
     /// Per plane: the input is copied into a −∞-padded, column-phase-split ``PaddedPlane``, then
-    /// eight outputs of a row at a time take the maximum over the taps in registers, keeping the
-    /// first tap (kernel row, then column) that attains it, as a per-window scan does. NaN never
-    /// wins over a number; a window of only −∞ or NaN keeps its first real pixel, as the scan does.
+    /// the build of `MaxPoolKernels.plane` ``PoolingLoops`` selected (``poolingLoops``) takes the maximum over the
+    /// taps of sixteen outputs of a row at a time, keeping the first tap (kernel row, then column)
+    /// that attains it, as a per-window scan does. NaN never wins over a number; a window of only
+    /// −∞ or NaN keeps its first real pixel, as the scan does (those windows are scanned here).
     public func forward(_ invocation: ForwardInvocation) {
         let shape = invocation.inputShapes[0]
         let g = try! window.geometry(inputHeight: shape[1], inputWidth: shape[2])
@@ -40,44 +44,31 @@ public struct MaxPoolOperator: Operator {
         let threads = planes * g.outputPlane * g.kernelArea >= 1 << 17 ? invocation.team.count : 1
         let layout = PaddedPlane(window: g, lanes: Self.lanes)
         let taps = g.kernelArea
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * taps) { offsets in
-            // Each tap's place in the padded plane, and in the input plane, from the window's origin.
-            for i in 0..<g.kernelHeight {
-                for j in 0..<g.kernelWidth {
-                    let (row, column) = (i * g.dilationHeight, j * g.dilationWidth)
-                    offsets[i * g.kernelWidth + j] = layout.offset(row: row, column: column)
-                    offsets[taps + i * g.kernelWidth + j] = row * g.inputWidth + column
+        let planeGeometry = MaxPoolPlaneGeometry(
+            outputHeight: g.outputHeight, outputWidth: g.outputWidth, paddedRowStep: g.strideHeight * layout.rowStride,
+            firstOrigin: -g.padTop * g.inputWidth - g.padLeft, originRowStep: g.strideHeight * g.inputWidth,
+            strideWidth: g.strideWidth)
+        let maxPoolPlane = poolingLoops.maxPoolPlane
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: taps) { tapOffsets in
+            withUnsafeTemporaryAllocation(of: Int32.self, capacity: taps) { tapIndices in
+                // Each tap's place in the padded plane, and in the input plane, from the window's origin.
+                for i in 0..<g.kernelHeight {
+                    for j in 0..<g.kernelWidth {
+                        let (row, column) = (i * g.dilationHeight, j * g.dilationWidth)
+                        tapOffsets[i * g.kernelWidth + j] = layout.offset(row: row, column: column)
+                        tapIndices[i * g.kernelWidth + j] = Int32(truncatingIfNeeded: row * g.inputWidth + column)
+                    }
                 }
-            }
-            let laneSteps = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7) &* Int32(g.strideWidth)
-            invocation.team.forEach(items: planes, threads: threads) { plane, thread in
-                let x = invocation.inputs[0] + plane * g.inputPlane
-                let y = invocation.output + plane * g.outputPlane
-                let argmax = invocation.indices + plane * g.outputPlane
-                let padded = invocation.scratch + thread * invocation.scratchStride
-                layout.fill(padded, from: x, height: g.inputHeight, width: g.inputWidth, padding: -.infinity)
-                for outputRow in 0..<g.outputHeight {
-                    let source = padded + outputRow * g.strideHeight * layout.rowStride
-                    let origin = (outputRow * g.strideHeight - g.padTop) * g.inputWidth - g.padLeft
-                    for column in stride(from: 0, to: g.outputWidth, by: Self.lanes) {
-                        var best = Vector(repeating: -.infinity), index = SIMD8<Int32>(repeating: -1)
-                        let windowOrigins = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: origin + column * g.strideWidth))
-                            &+ laneSteps
-                        for k in 0..<taps {
-                            let value = load(Vector.self, source + offsets[k] + column)
-                            let better = value .> best
-                            best.replace(with: value, where: better)
-                            index.replace(with: windowOrigins &+ Int32(truncatingIfNeeded: offsets[taps + k]), where: better)
-                        }
-                        let count = min(Self.lanes, g.outputWidth - column)
-                        let o = outputRow * g.outputWidth + column
-                        for lane in 0..<count {
-                            if index[lane] < 0 {
-                                (y[o + lane], argmax[o + lane]) = scanWindow(x, geometry: g, row: outputRow, column: column + lane)
-                            } else {
-                                (y[o + lane], argmax[o + lane]) = (best[lane], index[lane])
-                            }
-                        }
+                let (offsets, indices) = (UnsafePointer(tapOffsets.baseAddress!), UnsafePointer(tapIndices.baseAddress!))
+                invocation.team.forEach(items: planes, threads: threads) { plane, thread in
+                    let x = invocation.inputs[0] + plane * g.inputPlane
+                    let y = invocation.output + plane * g.outputPlane
+                    let argmax = invocation.indices + plane * g.outputPlane
+                    let padded = invocation.scratch + thread * invocation.scratchStride
+                    layout.fill(padded, from: x, height: g.inputHeight, width: g.inputWidth, padding: -.infinity)
+                    guard maxPoolPlane(padded, planeGeometry, offsets, indices, taps, y, argmax) else { return }
+                    for o in 0..<g.outputPlane where argmax[o] < 0 {
+                        (y[o], argmax[o]) = scanWindow(x, geometry: g, row: o / g.outputWidth, column: o % g.outputWidth)
                     }
                 }
             }

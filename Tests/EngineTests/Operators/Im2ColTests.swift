@@ -7,6 +7,10 @@ import Testing
 /// each pixel in the same order as in the definition, so the sums must be equal, not just close.
 /// The cases at column stride 2 exercise the paired-tap path (vector runs, their edges, a last
 /// odd tap, maps too narrow for a vector); the others the plain loop.
+///
+/// `Im2Col.unfold` (im2col) against the same definition read the other way: entry `(row, oh, ow)`
+/// is that pixel, or 0 outside the map. At column stride 2 its runs are copied eight at a time
+/// from sixteen consecutive pixels; the cases' widths leave runs of every length modulo 8.
 @Suite struct Im2ColTests {
     struct Case: CustomTestStringConvertible, Sendable {
         var name: String
@@ -99,6 +103,62 @@ import Testing
                 if band.count == g.outputHeight {
                     let changed = zip(expected, start).filter { $0 != $1 }.count
                     #expect(changed >= start.count / 3, "only \(changed) of \(start.count) pixels receive a term")
+                }
+            }
+        }
+    }
+
+    /// The definition of im2col: entry `(c·kH + i)·kW + j`, column `(oh − band.lowerBound)·Wo + ow`.
+    static func referenceUnfold(_ input: [Float], channels: Int, geometry g: WindowGeometry, band: Range<Int>,
+                                rowStride: Int, onto columns: [Float]) -> [Float] {
+        var result = columns
+        for c in 0..<channels {
+            for i in 0..<g.kernelHeight {
+                for j in 0..<g.kernelWidth {
+                    let row = (c * g.kernelHeight + i) * g.kernelWidth + j
+                    for oh in band {
+                        for ow in 0..<g.outputWidth {
+                            let y = oh * g.strideHeight - g.padTop + i * g.dilationHeight
+                            let x = ow * g.strideWidth - g.padLeft + j * g.dilationWidth
+                            let inside = y >= 0 && y < g.inputHeight && x >= 0 && x < g.inputWidth
+                            result[row * rowStride + (oh - band.lowerBound) * g.outputWidth + ow]
+                                = inside ? input[(c * g.inputHeight + y) * g.inputWidth + x] : 0
+                        }
+                    }
+                }
+            }
+        }
+        return result
+    }
+
+    /// All output rows and bands of them, with tight and wider rows; the entries between rows
+    /// (wider rows) hold NaN before and must still hold it after.
+    @Test(arguments: cases) func unfoldMatchesTheDefinition(_ c: Case) throws {
+        let g = try Self.geometry(c)
+        let rows = c.channels * g.kernelArea
+        var generator = SeededGenerator(seed: UInt64(c.height * 7 + c.width))
+        let input = generator.uniform(count: c.channels * g.inputPlane, in: -1...1)
+        var bands = [0..<g.outputHeight]
+        if g.outputHeight >= 3 { bands += [0..<1, 1..<(g.outputHeight - 1), (g.outputHeight - 1)..<g.outputHeight] }
+        for band in bands {
+            for extra in [0, 13] {
+                let rowStride = band.count * g.outputWidth + extra
+                let start = [Float](repeating: .nan, count: rows * rowStride)
+                let expected = Self.referenceUnfold(input, channels: c.channels, geometry: g, band: band,
+                                                    rowStride: rowStride, onto: start)
+                var columns = start
+                input.withUnsafeBufferPointer { source in
+                    columns.withUnsafeMutableBufferPointer { destination in
+                        Im2Col.unfold(source.baseAddress!, channels: c.channels, geometry: g, outputRows: band,
+                                      into: destination.baseAddress!, rowStride: rowStride)
+                    }
+                }
+                let mismatches = zip(columns, expected).filter { $0.bitPattern != $1.bitPattern }.count
+                #expect(mismatches == 0, "band \(band), row stride \(rowStride): \(mismatches) of \(columns.count) entries differ")
+                // A case whose entries are all padding would test little (a band may lie in it).
+                if band.count == g.outputHeight && extra == 0 {
+                    let pixels = expected.filter { $0 != 0 }.count
+                    #expect(pixels >= expected.count / 3, "only \(pixels) of \(expected.count) entries are pixels")
                 }
             }
         }

@@ -2,6 +2,14 @@ import Testing
 @testable import Engine
 
 @Suite struct PoolingOperatorTests {
+    /// The builds of max pooling's plane loop this CPU runs: portable, and AVX2 and AVX-512 when
+    /// it reports them.
+    #if arch(x86_64)
+    static let poolingBuilds = [KernelSelection.Kernels.portable] + ActivationBuildTests.supported
+    #else
+    static let poolingBuilds = [KernelSelection.Kernels.portable]
+    #endif
+
     private func run(_ op: any Operator, _ shape: TensorShape, _ input: [Float]) throws -> (TensorShape, [Float]) {
         let model = try CompiledModel(singleNodeGraph(op, inputShape: shape))
         let workspace = Workspace(model: model)
@@ -42,12 +50,16 @@ import Testing
     /// A window of −∞ only keeps its first real pixel (value and argmax), as a per-window scan
     /// does; padding (also −∞ inside the kernel) never becomes the argmax.
     /// (Inputs must be finite, so the −∞ come from an overflowing multiply before the pool.)
-    @Test func maxPoolWindowOfMinusInfinityKeepsItsFirstPixel() throws {
+    /// Every build of the plane loop leaves these windows to the scan.
+    @Test(arguments: poolingBuilds)
+    func maxPoolWindowOfMinusInfinityKeepsItsFirstPixel(_ kernels: KernelSelection.Kernels) throws {
         let huge = Float(1e30)
         var b = GraphBuilder(name: "overflow then pool", inputShape: [1, 2, 2])
         let overflowed = b.add(MultiplyOperator(operand: .constant(Tensor(shape: [1, 2, 2], values: [huge, 1, huge, huge]))),
                                b.input)
-        let pooled = b.add(MaxPoolOperator(window: SpatialWindow(kernel: 2, stride: 2, padding: 1)), overflowed)
+        var pool = MaxPoolOperator(window: SpatialWindow(kernel: 2, stride: 2, padding: 1))
+        pool.poolingLoops = .build(kernels)
+        let pooled = b.add(pool, overflowed)
         let flat = b.add(FlattenOperator(), pooled)
         let model = try CompiledModel(b.build(output: flat))
         let workspace = Workspace(model: model, maxBatch: 1, maxCotangents: 1)
@@ -105,21 +117,37 @@ import Testing
             padding: .explicit(top: 0, left: 1, bottom: 1, right: 0))),
         Case(name: "SAME_UPPER", input: [1, 5, 5], window: SpatialWindow(
             kernelHeight: 3, kernelWidth: 3, strideHeight: 2, strideWidth: 2, padding: .sameUpper)),
-        // Rows of more than one block of eight outputs, and paired phase copies at stride 2.
+        // Rows of more than one block of sixteen outputs at stride 1 and 2.
         Case(name: "3×3 stride 2 pad 1, 37 wide (resnet's stem pool)", input: [2, 5, 37],
              window: SpatialWindow(kernel: 3, stride: 2, padding: 1)),
         Case(name: "stride 1, dilation 2, 21 wide", input: [1, 6, 21], window: SpatialWindow(kernel: 2, stride: 1, dilation: 2)),
-        // Rows of 16 and 14 columns at stride 2 are split into phases through a padded copy; at 16
-        // wide the last output's window reaches the copy's columns past the multiples of eight.
+        // Rows of 16 and 14 columns at stride 2: at 16 wide the last output's window reaches the
+        // padded copy's columns past the multiples of eight.
         Case(name: "3×3 stride 2 pad 1, 16 wide (narrow rows)", input: [2, 5, 16],
              window: SpatialWindow(kernel: 3, stride: 2, padding: 1)),
         Case(name: "3×3 stride 2 pad 1, 14 wide (the bundled model's pool)", input: [1, 6, 14],
              window: SpatialWindow(kernel: 3, stride: 2, padding: 1)),
+        // Rows of two and three blocks of sixteen outputs with a partial last one (max pooling's
+        // vector loop), wider than the padded copy's eight-column steps.
+        Case(name: "3×3 stride 2 pad 1, 70 wide (35 outputs per row)", input: [2, 4, 70],
+             window: SpatialWindow(kernel: 3, stride: 2, padding: 1)),
+        Case(name: "3×3 stride 1 pad 1, 48 wide (48 outputs per row)", input: [1, 3, 48],
+             window: SpatialWindow(kernel: 3, stride: 1, padding: 1)),
     ]
 
     @Test(arguments: windows)
     func maxPoolMatchesReference(_ testCase: Case) throws {
         let op = MaxPoolOperator(window: testCase.window)
+        try checkGraph(singleNodeGraph(op, inputShape: testCase.input)) { x in
+            Reference.pool(x, testCase.input, testCase.window, max: true)
+        }
+    }
+
+    /// Every build against the reference, forward and VJP through the argmaxes it keeps.
+    @Test(arguments: windows, poolingBuilds)
+    func maxPoolBuildMatchesReference(_ testCase: Case, kernels: KernelSelection.Kernels) throws {
+        var op = MaxPoolOperator(window: testCase.window)
+        op.poolingLoops = .build(kernels)
         try checkGraph(singleNodeGraph(op, inputShape: testCase.input)) { x in
             Reference.pool(x, testCase.input, testCase.window, max: true)
         }
