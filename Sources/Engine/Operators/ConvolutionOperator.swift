@@ -116,6 +116,11 @@ public struct ConvolutionOperator: Operator {
     /// direct method), so that no forward call packs them again; empty otherwise (and with
     /// OpenBLAS, which packs its own).
     private(set) var packedDirectWeights: [PackedGEMMOperand] = []
+    /// Each group's transposed weights, `(C/groups·kH·kW)×(M/groups)`, packed the same way for
+    /// the columns VJP (``BackwardMethod/columns``), set by ``prepared(inputShapes:)`` when that
+    /// method may run; empty otherwise. A call whose threads split the input channels where a
+    /// part does not start on a whole panel packs the plain weights instead.
+    private(set) var packedColumnsWeights: [PackedGEMMOperand] = []
     /// The convolution as a dense matrix, set by ``prepared(inputShapes:)`` when
     /// ``denseUse(channels:geometry:)`` allows it for the shape.
     private(set) var dense: DenseConvolution?
@@ -144,6 +149,8 @@ public struct ConvolutionOperator: Operator {
         winogradForward = nil
         winogradInputGradient = nil
         dense = nil
+        packedDirectWeights = []
+        packedColumnsWeights = []
     }
 
     /// With the derived weights the passes use on an input of this shape: the dense matrix when a
@@ -185,9 +192,18 @@ public struct ConvolutionOperator: Operator {
         // Both built (a sharing VJP packs from its forward's plain weights): keep the packed only.
         result.winogradForward = result.winogradForward?.droppingUnpackedWeights()
         result.winogradInputGradient = result.winogradInputGradient?.droppingUnpackedWeights()
-        if !isDepthwise(channels: channels),
-           result.possibleBackwardMethods(channels: channels, geometry: g).contains(.transposed) {
+        let backwardMethods = result.possibleBackwardMethods(channels: channels, geometry: g)
+        if !isDepthwise(channels: channels), backwardMethods.contains(.transposed) {
             result.transposed = Self.transposedWeights(weights, groups: groups, window: window)
+        }
+        if !isDepthwise(channels: channels), backwardMethods.contains(.columns) {
+            let groupOutputs = outputChannels / groups, depth = channels / groups * g.kernelArea
+            result.packedColumnsWeights = weights.values.withUnsafeBufferPointer { w in
+                (0..<groups).compactMap { group in
+                    PackedGEMMOperand(transposeA: true, m: depth, k: groupOutputs,
+                                      a: w.baseAddress! + group * groupOutputs * depth, lda: depth)
+                }
+            }
         }
         return result
     }
@@ -733,16 +749,20 @@ public struct ConvolutionOperator: Operator {
                 func rowInputGradient(_ row: Int) -> UnsafeMutablePointer<Float> {
                     dx + row * inputFrame + group * groupInputs * g.inputPlane
                 }
-                /// Block `block` for input channels `firstChannel..<firstChannel + channelCount`.
+                let packed = packedColumnsWeights.isEmpty ? nil : packedColumnsWeights[group]
+                let groupWeights = w.baseAddress! + group * groupOutputs * depth
+                /// Block `block` for input channels `firstChannel..<firstChannel + channelCount`: rows
+                /// `firstChannel·kH·kW …` of `W_gᵀ`, from the packed copy when they start on a panel.
                 func run(_ block: Int, firstChannel: Int, channelCount: Int, thread: Int) {
-                    let a = w.baseAddress! + group * groupOutputs * depth + firstChannel * g.kernelArea
                     let rowsOfColumns = channelCount * g.kernelArea
+                    let weightRows = (firstChannel * g.kernelArea)..<(firstChannel * g.kernelArea + rowsOfColumns)
+                    let packedRows = packed.flatMap { weightRows.lowerBound % $0.panelRows == 0 ? $0 : nil }
                     let scratch = invocation.scratch + thread * invocation.scratchStride
                     switch plan[block] {
                     case let .band(row, rows):
                         let count = rows.count * outputWidth
-                        GEMM.multiply(transposeA: true, m: rowsOfColumns, n: count, k: groupOutputs,
-                                      a: a, lda: depth,
+                        GEMM.multiply(packedA: packedRows, transposeA: true, m: depth, rows: weightRows, n: count,
+                                      k: groupOutputs, a: groupWeights, lda: depth,
                                       b: rowGradient(row) + rows.lowerBound * outputWidth, ldb: plane,
                                       c: scratch, ldc: count)
                         Im2Col.fold(scratch, channels: channelCount, geometry: g, outputRows: rows,
@@ -756,8 +776,8 @@ public struct ConvolutionOperator: Operator {
                                 (gathered + m * columnCount + slot * plane).update(from: dy + m * plane, count: plane)
                             }
                         }
-                        GEMM.multiply(transposeA: true, m: rowsOfColumns, n: columnCount, k: groupOutputs,
-                                      a: a, lda: depth,
+                        GEMM.multiply(packedA: packedRows, transposeA: true, m: depth, rows: weightRows, n: columnCount,
+                                      k: groupOutputs, a: groupWeights, lda: depth,
                                       b: gathered, ldb: columnCount, c: columns, ldc: columnCount)
                         for (slot, row) in rows.enumerated() {
                             Im2Col.fold(columns + slot * plane, channels: channelCount, geometry: g,

@@ -136,6 +136,77 @@ import Testing
         }
     }
 
+    /// Prepared for a VJP by the columns method, a convolution holds each group's transposed
+    /// weights (`(C/g·9)×(M/g)`) packed for the selected kernels (none for OpenBLAS). With 16
+    /// input channels per group on a one-block map, two threads split them 8 + 8 (the second part
+    /// from weight row 72, a whole panel for AVX-512 and AVX2: the packed rows) and three 5 + 5 + 6
+    /// (rows 45 and 90: 45 starts mid-panel and is packed from the plain weights; 90 does too on
+    /// AVX-512 and is a whole panel on AVX2). Every entry of the input gradient, for 1, 2 and 3
+    /// threads, is the adjoint of the convolution written out in double precision.
+    @Test(arguments: [1, 2])
+    func packedColumnsWeightsSplitOnPanelBoundaries(groups: Int) throws {
+        let input: TensorShape = [16 * groups, 9, 9]
+        let weights = randomTensor([6 * groups, 16, 3, 3], seed: 23)
+        var op = ConvolutionOperator(weights: weights, strides: (2, 2), padding: .symmetric(1), groups: groups)
+        op.denseOverride = false
+        op.minimumParallelWork = 0
+        op.backwardMethodOverride = .columns
+        let model = try CompiledModel(singleNodeGraph(op, inputShape: input))
+        let prepared = try #require(model.nodes[0].op as? ConvolutionOperator)
+        #expect(prepared.packedColumnsWeights.count == (GEMM.selectedKernels == .openBLAS ? 0 : groups))
+        #expect(prepared.packedColumnsWeights.allSatisfy { $0.m == 144 && $0.k == 6 })
+        let g = try op.window.geometry(inputHeight: 9, inputWidth: 9)
+        let outputCount = model.classCount
+        var random = SeededGenerator(seed: 24)
+        let x = random.uniform(count: input.elementCount, in: -1...1)
+        let u = random.uniform(count: outputCount, in: -1...1)
+        // dx[c][h][w] = Σ W[m][c − group·16][i][j] · u[m][oh][ow] over the taps that read (h, w).
+        var expected = [Double](repeating: 0, count: input.elementCount)
+        for m in 0..<(6 * groups) {
+            let group = m / 6
+            for oh in 0..<g.outputHeight {
+                for ow in 0..<g.outputWidth {
+                    let um = Double(u[(m * g.outputHeight + oh) * g.outputWidth + ow])
+                    for c in 0..<16 {
+                        for i in 0..<3 {
+                            for j in 0..<3 {
+                                let h = oh * 2 - 1 + i, w = ow * 2 - 1 + j
+                                guard h >= 0, h < 9, w >= 0, w < 9 else { continue }
+                                expected[((group * 16 + c) * 9 + h) * 9 + w]
+                                    += Double(weights.values[((m * 16 + c) * 3 + i) * 3 + j]) * um
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for threads in [1, 2, 3] {
+            let workspace = Workspace(model: model, maxBatch: 1, maxCotangents: 1, threads: threads)
+            try workspace.forward(x, batch: 1)
+            try u.withUnsafeBufferPointer { try workspace.backward(.vectors($0, perFrame: 1)) }
+            expectCloseRelativeToMax(Array(workspace.inputGradient), expected, tolerance: 1e-5, "\(threads) thread(s)")
+        }
+    }
+
+    /// A convolution whose weights change after it was prepared drops the weights it derived
+    /// from them, the packed copies included, and a model built from it follows the new weights.
+    @Test func changingTheWeightsDropsTheDerivedOnes() throws {
+        let input: TensorShape = [16, 9, 9]
+        var op = ConvolutionOperator(weights: randomTensor([8, 16, 3, 3], seed: 31), strides: (2, 2), padding: .symmetric(1))
+        op.denseOverride = false
+        op.backwardMethodOverride = .columns
+        let model = try CompiledModel(singleNodeGraph(op, inputShape: input))
+        var prepared = try #require(model.nodes[0].op as? ConvolutionOperator)
+        prepared.weights = randomTensor([8, 16, 3, 3], seed: 32)
+        #expect(prepared.packedDirectWeights.isEmpty && prepared.packedColumnsWeights.isEmpty)
+        let x = randomTensor(input, seed: 33).values
+        let changed = try CompiledModel(singleNodeGraph(prepared, inputShape: input))
+        let workspace = Workspace(model: changed, maxBatch: 1)
+        try workspace.forward(x, batch: 1)
+        expectCloseRelativeToMax(Array(workspace.outputs), Reference.convolution(x.map(Double.init), input, prepared),
+                                 tolerance: 1e-5)
+    }
+
     /// Spread over 3 threads (blocks taken in any order, or each block's GEMM rows split in
     /// parts when there are fewer blocks than threads), every case gives what one thread gives.
     @Test(arguments: cases, [nil, 1, 20])
