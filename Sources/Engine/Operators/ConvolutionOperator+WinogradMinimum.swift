@@ -33,16 +33,27 @@ extension ConvolutionOperator {
         /// (three layers, Jacobian 4.4–4.7 ms at 64; 8.4–14.1 against 9.8–14.1 at 128), so this
         /// stays.
         public var smallMapChannels = 256
+        /// Tiles per call (cotangent rows × 4×4 tiles per map) from which a VJP on a map whose
+        /// VJP takes 4×4 tiles (``ConvolutionOperator/largeTileMinimumSide``) does; below, it
+        /// takes 2×2 tiles. resnet18's 256-channel layers on 14×14 maps (16 tiles of 4×4, 49 of
+        /// 2×2) read 2.25 times the weights by 4×4 tiles for few columns: one thread, CPU time,
+        /// four alternating runs, one cotangent row took 2.0–2.5 ms per layer by 4×4 tiles and
+        /// 1.6–2.1 by 2×2; two rows (batch 2) 1.2–1.6 by 4×4 and 1.5–1.9 by 2×2, and the
+        /// Jacobian's ten rows 7.0–9.4 against 9.6–11.3 (two threads). On 28×28 maps (49 tiles
+        /// of 4×4) one row took 1.2–1.6 ms by 4×4 tiles and 1.7–2.3 by 2×2.
+        public var largeTileTiles = 32
         public init(forwardPixels: Int = 49, inputGradientPixels: Int = 49, inputGradientTiles: Int = 16,
-                    largeMapPixels: Int = 64, smallMapChannels: Int = 256) {
+                    largeMapPixels: Int = 64, smallMapChannels: Int = 256, largeTileTiles: Int = 32) {
             self.forwardPixels = forwardPixels
             self.inputGradientPixels = inputGradientPixels
             self.inputGradientTiles = inputGradientTiles
             self.largeMapPixels = largeMapPixels
             self.smallMapChannels = smallMapChannels
+            self.largeTileTiles = largeTileTiles
         }
-        /// Winograd on maps of any size, for any number of rows and channels (tests).
+        /// Winograd on maps of any size, for any number of rows and channels, and 4×4 tiles for
+        /// any number of rows where the map takes them (tests).
         public static let always = WinogradMinimum(forwardPixels: 1, inputGradientPixels: 1, inputGradientTiles: 1, largeMapPixels: 1,
-                                                   smallMapChannels: 1)
+                                                   smallMapChannels: 1, largeTileTiles: 1)
     }
 }

@@ -77,7 +77,11 @@ public struct ConvolutionOperator: Operator {
     /// (``winogradVariant(geometry:)``). Set before ``prepared(inputShapes:)``: changing it
     /// drops prepared weights.
     public var winogradVariantOverride: WinogradVariant? {
-        didSet { if winogradVariantOverride != oldValue { winogradForward = nil; winogradInputGradient = nil } }
+        didSet {
+            if winogradVariantOverride != oldValue {
+                (winogradForward, winogradInputGradient, winogradInputGradientFewTiles) = (nil, nil, nil)
+            }
+        }
     }
     /// Output sides from which the VJP uses F(4×4, 3×3) instead of F(2×2, 3×3). On resnet18 the
     /// 4×4 tiles were faster on its 56×56 and 28×28 maps. On its 14×14 ones, where they cover
@@ -98,6 +102,25 @@ public struct ConvolutionOperator: Operator {
             ?? (min(g.outputHeight, g.outputWidth) >= Self.largeTileMinimumSide ? .f4x4 : .f2x2)
     }
 
+    /// `true` when a VJP call of one row on this geometry takes 2×2 tiles although the map's VJP
+    /// takes 4×4 ones: its 4×4 tiles are fewer than ``WinogradMinimum/largeTileTiles`` (and no
+    /// tile is forced).
+    func takesFewTilesVariant(geometry g: WindowGeometry) -> Bool {
+        guard winogradVariantOverride == nil, winogradVariant(geometry: g) == .f4x4 else { return false }
+        let tiles = WinogradVariant.f4x4.tiles(outputHeight: g.inputHeight, outputWidth: g.inputWidth)
+        return tiles.rows * tiles.columns < winogradMinimum.largeTileTiles
+    }
+
+    /// The VJP's Winograd weights for a call of `rows` cotangent rows: the 2×2-tile ones when
+    /// there are some and the rows' 4×4 tiles are fewer than ``WinogradMinimum/largeTileTiles``.
+    func winogradInputGradient(rows: Int, geometry g: WindowGeometry) -> WinogradConvolution? {
+        if let fewTiles = winogradInputGradientFewTiles {
+            let tiles = WinogradVariant.f4x4.tiles(outputHeight: g.inputHeight, outputWidth: g.inputWidth)
+            if rows * tiles.rows * tiles.columns < winogradMinimum.largeTileTiles { return fewTiles }
+        }
+        return winogradInputGradient
+    }
+
     /// The Winograd output tile of the forward pass: 2×2 unless overridden. The forward's
     /// rounding decides which ReLUs are on; with 4×4 tiles resnet18's full-size Jacobian moved
     /// past 1e-3 of PyTorch's in 14.9 % of entries (ReLU units near 0 switched), with 2×2 in none.
@@ -111,6 +134,10 @@ public struct ConvolutionOperator: Operator {
     /// ``usesWinograd(_:channels:geometry:)`` holds for the shape.
     private(set) var winogradForward: WinogradConvolution?
     private(set) var winogradInputGradient: WinogradConvolution?
+    /// The VJP's 2×2-tile weights for calls of too few rows for its 4×4 tiles
+    /// (``WinogradMinimum/largeTileTiles``), set by ``prepared(inputShapes:)`` when one row on
+    /// the shape's map is too few (``takesFewTilesVariant(geometry:)``).
+    private(set) var winogradInputGradientFewTiles: WinogradConvolution?
     /// Each group's `(M/groups)×(C/groups·kH·kW)` weights packed for the selected kernels' products,
     /// set by ``prepared(inputShapes:)`` when the forward runs by im2col and a product (the
     /// direct method), so that no forward call packs them again; empty otherwise (and with
@@ -148,6 +175,7 @@ public struct ConvolutionOperator: Operator {
         transposed = nil
         winogradForward = nil
         winogradInputGradient = nil
+        winogradInputGradientFewTiles = nil
         dense = nil
         packedDirectWeights = []
         packedColumnsWeights = []
@@ -183,15 +211,20 @@ public struct ConvolutionOperator: Operator {
         }
         if usesWinograd(.inputGradient, channels: channels, geometry: g) {
             let variant = winogradVariant(geometry: g)
-            if variant == .f2x2, let forward = result.winogradForward, forward.variant == .f2x2 {
-                result.winogradInputGradient = WinogradConvolution(inputGradientSharing: forward)
-            } else {
-                result.winogradInputGradient = WinogradConvolution(inputGradientOf: weights, variant: variant)
+            func inputGradientWeights(_ variant: WinogradVariant) -> WinogradConvolution {
+                if variant == .f2x2, let forward = result.winogradForward, forward.variant == .f2x2 {
+                    WinogradConvolution(inputGradientSharing: forward)
+                } else {
+                    WinogradConvolution(inputGradientOf: weights, variant: variant)
+                }
             }
+            result.winogradInputGradient = inputGradientWeights(variant)
+            if takesFewTilesVariant(geometry: g) { result.winogradInputGradientFewTiles = inputGradientWeights(.f2x2) }
         }
-        // Both built (a sharing VJP packs from its forward's plain weights): keep the packed only.
+        // All built (a sharing VJP packs from its forward's plain weights): keep the packed only.
         result.winogradForward = result.winogradForward?.droppingUnpackedWeights()
         result.winogradInputGradient = result.winogradInputGradient?.droppingUnpackedWeights()
+        result.winogradInputGradientFewTiles = result.winogradInputGradientFewTiles?.droppingUnpackedWeights()
         let backwardMethods = result.possibleBackwardMethods(channels: channels, geometry: g)
         if !isDepthwise(channels: channels), backwardMethods.contains(.transposed) {
             result.transposed = Self.transposedWeights(weights, groups: groups, window: window)
@@ -322,9 +355,12 @@ public struct ConvolutionOperator: Operator {
         for method in possibleBackwardMethods(channels: channels, geometry: g) {
             switch method {
             case .winograd:
-                result = max(result, WinogradConvolution.scratchCount(
-                    winogradVariant(geometry: g), inputs: outputChannels, outputs: channels, outputHeight: g.inputHeight,
-                    outputWidth: g.inputWidth, override: gemmWidthOverride))
+                let variants = takesFewTilesVariant(geometry: g) ? [winogradVariant(geometry: g), .f2x2] : [winogradVariant(geometry: g)]
+                for variant in variants {
+                    result = max(result, WinogradConvolution.scratchCount(
+                        variant, inputs: outputChannels, outputs: channels, outputHeight: g.inputHeight,
+                        outputWidth: g.inputWidth, override: gemmWidthOverride))
+                }
             case .columns:
                 result = max(result, need(depth: depth, gridWidth: g.outputWidth, productRows: groupOutputs, table: 0))
             case .transposed:
@@ -557,7 +593,8 @@ public struct ConvolutionOperator: Operator {
     /// The Winograd VJP: `dX` is the correlation of `dY` with the flipped, channel-transposed
     /// kernel, padded by `2 − pad` (stride 1, so one pass writes every pixel of `dX`).
     private func backwardWinograd(_ invocation: BackwardInvocation, geometry g: WindowGeometry) {
-        guard let dx = invocation.inputGradients[0], let winogradInputGradient else { return }
+        guard let dx = invocation.inputGradients[0],
+              let winogradInputGradient = winogradInputGradient(rows: invocation.rows, geometry: g) else { return }
         let channels = invocation.inputShapes[0][0]
         let inputFrame = invocation.inputShapes[0].elementCount, outputFrame = invocation.outputShape.elementCount
         let multiplyAdds = invocation.rows * g.inputPlane * channels * outputChannels * g.kernelArea

@@ -186,6 +186,38 @@ import Testing
         }
     }
 
+    /// On a 14×14 map (16 tiles of 4×4) a VJP call of one cotangent row takes 2×2 tiles, from
+    /// weights shared with the forward (`winogradInputGradientFewTiles`), and a call of two rows
+    /// or more (32 tiles of 4×4) takes 4×4 tiles; a 28×28 map (49 tiles) takes 4×4 for one row
+    /// and holds no 2×2 weights. Forward, VJP and finite differences match the reference for
+    /// one frame and one row (2×2 tiles) and for two frames of one row (4×4). (4 channels, with
+    /// Winograd allowed from 1, keep the finite differences short.)
+    @Test func fewRowsOnASmallMapTakeTwoByTwoTiles() throws {
+        func operatorFor(_ size: Int) throws -> (ConvolutionOperator, ConvolutionOperator, WindowGeometry) {
+            var op = ConvolutionOperator(weights: randomTensor([4, 4, 3, 3], seed: 41), bias: randomTensor([4], seed: 42).values,
+                                         padding: .symmetric(1))
+            op.denseOverride = false
+            op.winogradMinimumChannels = 1
+            let g = try op.window.geometry(inputHeight: size, inputWidth: size)
+            let prepared = try #require(op.prepared(inputShapes: [[4, size, size]]) as? ConvolutionOperator)
+            return (op, prepared, g)
+        }
+        let (op, prepared, g) = try operatorFor(14)
+        #expect(prepared.winogradVariant(geometry: g) == .f4x4 && prepared.takesFewTilesVariant(geometry: g))
+        #expect(prepared.winogradInputGradient(rows: 1, geometry: g)?.variant == .f2x2)
+        #expect(prepared.winogradInputGradient(rows: 1, geometry: g)?.readsForwardWeights == true)
+        #expect([2, 3, 10].map { prepared.winogradInputGradient(rows: $0, geometry: g)?.variant } == [.f4x4, .f4x4, .f4x4])
+        #expect(prepared.backwardMethod(channels: 4, geometry: g, rows: 1) == .winograd)
+        let (_, large, g28) = try operatorFor(28)
+        #expect(!large.takesFewTilesVariant(geometry: g28) && large.winogradInputGradientFewTiles == nil)
+        #expect(large.winogradInputGradient(rows: 1, geometry: g28)?.variant == .f4x4)
+        for batch in [1, 2] {
+            try checkGraph(singleNodeGraph(op, inputShape: [4, 14, 14]), reference: { x in
+                Reference.convolution(x, [4, 14, 14], op)
+            }, batch: batch, cotangents: 1)
+        }
+    }
+
     /// Prepared for its input, a convolution holds one copy of each pass's transformed weights:
     /// with the engine's kernels selected the packed ones alone (a VJP that shares its forward's
     /// packs from them before they go), with OpenBLAS the plain ones. ``matchesReference`` runs
