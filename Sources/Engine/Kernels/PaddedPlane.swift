@@ -88,9 +88,9 @@ struct PaddedPlane {
         }
     }
 
-    /// Calls `body` for the columns of `columns` before and after `paired` (a loop over all of
-    /// `columns` testing each against `paired` cost as much as copying them one by one: resnet18's
-    /// max pooling spent most of its time there).
+    /// Calls `body` for the columns of `columns` before and after `paired` (``fold(_:onto:height:width:)``;
+    /// a loop over all of `columns` testing each against `paired` cost as much as copying them one
+    /// by one).
     @inline(__always)
     private static func forEach(_ columns: Range<Int>, outside paired: Range<Int>, _ body: (Int) -> Void) {
         guard !paired.isEmpty else {

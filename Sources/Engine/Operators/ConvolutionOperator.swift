@@ -92,7 +92,9 @@ public struct ConvolutionOperator: Operator {
     /// time), and three C → C layers on 14×14 maps their Jacobian from 36.4–39.0 to 33.0–34.5 ms
     /// at 128 channels and the same at 32 and 64 (on 20×20 at 64 channels: 21.2–21.6 → 16.8).
     /// On 7×7 maps (2×2 tiles of 4×4 per frame) a single gradient took 1.4–2× as long: below 14,
-    /// 2×2 tiles.
+    /// 2×2 tiles. On the Xeon VM with the engine's AVX-512 products a single gradient on 14×14
+    /// maps is faster by 2×2 tiles again: calls of too few rows take them
+    /// (``WinogradMinimum/largeTileTiles``).
     public static let largeTileMinimumSide = 14
 
     /// The Winograd output tile of the VJP for a geometry: 4×4 on maps of at least
@@ -107,18 +109,22 @@ public struct ConvolutionOperator: Operator {
     /// tile is forced).
     func takesFewTilesVariant(geometry g: WindowGeometry) -> Bool {
         guard winogradVariantOverride == nil, winogradVariant(geometry: g) == .f4x4 else { return false }
-        let tiles = WinogradVariant.f4x4.tiles(outputHeight: g.inputHeight, outputWidth: g.inputWidth)
-        return tiles.rows * tiles.columns < winogradMinimum.largeTileTiles
+        return Self.largeTilesPerRow(g) < winogradMinimum.largeTileTiles
     }
 
     /// The VJP's Winograd weights for a call of `rows` cotangent rows: the 2×2-tile ones when
     /// there are some and the rows' 4×4 tiles are fewer than ``WinogradMinimum/largeTileTiles``.
     func winogradInputGradient(rows: Int, geometry g: WindowGeometry) -> WinogradConvolution? {
-        if let fewTiles = winogradInputGradientFewTiles {
-            let tiles = WinogradVariant.f4x4.tiles(outputHeight: g.inputHeight, outputWidth: g.inputWidth)
-            if rows * tiles.rows * tiles.columns < winogradMinimum.largeTileTiles { return fewTiles }
+        if let fewTiles = winogradInputGradientFewTiles, rows * Self.largeTilesPerRow(g) < winogradMinimum.largeTileTiles {
+            return fewTiles
         }
         return winogradInputGradient
+    }
+
+    /// The 4×4 tiles of one cotangent row's VJP (its output is the forward's input map).
+    private static func largeTilesPerRow(_ g: WindowGeometry) -> Int {
+        let tiles = WinogradVariant.f4x4.tiles(outputHeight: g.inputHeight, outputWidth: g.inputWidth)
+        return tiles.rows * tiles.columns
     }
 
     /// The Winograd output tile of the forward pass: 2×2 unless overridden. The forward's
@@ -201,13 +207,7 @@ public struct ConvolutionOperator: Operator {
         if usesWinograd(.forward, channels: channels, geometry: g) {
             result.winogradForward = WinogradConvolution(forward: weights, variant: forwardWinogradVariant)
         } else if !isDepthwise(channels: channels) {
-            let groupOutputs = outputChannels / groups, depth = channels / groups * g.kernelArea
-            result.packedDirectWeights = weights.values.withUnsafeBufferPointer { w in
-                (0..<groups).compactMap { group in
-                    PackedGEMMOperand(transposeA: false, m: groupOutputs, k: depth,
-                                      a: w.baseAddress! + group * groupOutputs * depth, lda: depth)
-                }
-            }
+            result.packedDirectWeights = packedGroupWeights(channels: channels, geometry: g, transposed: false)
         }
         if usesWinograd(.inputGradient, channels: channels, geometry: g) {
             let variant = winogradVariant(geometry: g)
@@ -230,15 +230,22 @@ public struct ConvolutionOperator: Operator {
             result.transposed = Self.transposedWeights(weights, groups: groups, window: window)
         }
         if !isDepthwise(channels: channels), backwardMethods.contains(.columns) {
-            let groupOutputs = outputChannels / groups, depth = channels / groups * g.kernelArea
-            result.packedColumnsWeights = weights.values.withUnsafeBufferPointer { w in
-                (0..<groups).compactMap { group in
-                    PackedGEMMOperand(transposeA: true, m: depth, k: groupOutputs,
-                                      a: w.baseAddress! + group * groupOutputs * depth, lda: depth)
-                }
-            }
+            result.packedColumnsWeights = packedGroupWeights(channels: channels, geometry: g, transposed: true)
         }
         return result
+    }
+
+    /// Each group's weights `W_g` (`(M/groups)×(C/groups·kH·kW)`), or `W_gᵀ`, packed for the
+    /// selected kernels' products; empty with OpenBLAS.
+    private func packedGroupWeights(channels: Int, geometry g: WindowGeometry, transposed: Bool) -> [PackedGEMMOperand] {
+        let groupOutputs = outputChannels / groups, depth = channels / groups * g.kernelArea
+        return weights.values.withUnsafeBufferPointer { w in
+            (0..<groups).compactMap { group in
+                PackedGEMMOperand(transposeA: transposed, m: transposed ? depth : groupOutputs,
+                                  k: transposed ? groupOutputs : depth,
+                                  a: w.baseAddress! + group * groupOutputs * depth, lda: depth)
+            }
+        }
     }
 
     /// The per-phase weights of the transposed VJP: prepared ones, or (an operator run without
