@@ -52,6 +52,15 @@ import Testing
         return try window.geometry(inputHeight: c.height, inputWidth: c.width)
     }
 
+    /// The bands of output rows both tests take, each with tight rows (`extra` 0) and with rows 13
+    /// wider (as when several frames' columns sit side by side): all rows, and on maps of three
+    /// rows or more the first, the middle ones and the last.
+    static func bandsAndRowStrides(_ g: WindowGeometry) -> [(band: Range<Int>, extra: Int, rowStride: Int)] {
+        var bands = [0..<g.outputHeight]
+        if g.outputHeight >= 3 { bands += [0..<1, 1..<(g.outputHeight - 1), (g.outputHeight - 1)..<g.outputHeight] }
+        return bands.flatMap { band in [0, 13].map { (band, $0, band.count * g.outputWidth + $0) } }
+    }
+
     /// The definition: entry by entry, in the order channel, kernel row, tap, output row, column.
     static func referenceFold(_ columns: [Float], channels: Int, geometry g: WindowGeometry, band: Range<Int>,
                               rowStride: Int, onto output: [Float]) -> [Float] {
@@ -82,28 +91,23 @@ import Testing
         let rows = c.channels * g.kernelArea
         var generator = SeededGenerator(seed: UInt64(c.height * 1000 + c.width))
         let start = generator.uniform(count: c.channels * g.inputPlane, in: -1...1)
-        var bands = [0..<g.outputHeight]
-        if g.outputHeight >= 3 { bands += [0..<1, 1..<(g.outputHeight - 1), (g.outputHeight - 1)..<g.outputHeight] }
-        for band in bands {
-            for extra in [0, 13] {
-                let rowStride = band.count * g.outputWidth + extra
-                let columns = generator.uniform(count: rows * rowStride, in: -1...1)
-                let expected = Self.referenceFold(columns, channels: c.channels, geometry: g, band: band,
-                                                  rowStride: rowStride, onto: start)
-                var output = start
-                columns.withUnsafeBufferPointer { source in
-                    output.withUnsafeMutableBufferPointer { destination in
-                        Im2Col.fold(source.baseAddress!, channels: c.channels, geometry: g, outputRows: band,
-                                    addingInto: destination.baseAddress!, rowStride: rowStride)
-                    }
+        for (band, _, rowStride) in Self.bandsAndRowStrides(g) {
+            let columns = generator.uniform(count: rows * rowStride, in: -1...1)
+            let expected = Self.referenceFold(columns, channels: c.channels, geometry: g, band: band,
+                                              rowStride: rowStride, onto: start)
+            var output = start
+            columns.withUnsafeBufferPointer { source in
+                output.withUnsafeMutableBufferPointer { destination in
+                    Im2Col.fold(source.baseAddress!, channels: c.channels, geometry: g, outputRows: band,
+                                addingInto: destination.baseAddress!, rowStride: rowStride)
                 }
-                let mismatches = zip(output, expected).filter { $0 != $1 }.count
-                #expect(mismatches == 0, "band \(band), row stride \(rowStride): \(mismatches) of \(output.count) pixels differ")
-                // A case whose columns land nowhere would test nothing (a band may lie in the padding).
-                if band.count == g.outputHeight {
-                    let changed = zip(expected, start).filter { $0 != $1 }.count
-                    #expect(changed >= start.count / 3, "only \(changed) of \(start.count) pixels receive a term")
-                }
+            }
+            let mismatches = zip(output, expected).filter { $0 != $1 }.count
+            #expect(mismatches == 0, "band \(band), row stride \(rowStride): \(mismatches) of \(output.count) pixels differ")
+            // A case whose columns land nowhere would test nothing (a band may lie in the padding).
+            if band.count == g.outputHeight {
+                let changed = zip(expected, start).filter { $0 != $1 }.count
+                #expect(changed >= start.count / 3, "only \(changed) of \(start.count) pixels receive a term")
             }
         }
     }
@@ -138,28 +142,23 @@ import Testing
         let rows = c.channels * g.kernelArea
         var generator = SeededGenerator(seed: UInt64(c.height * 7 + c.width))
         let input = generator.uniform(count: c.channels * g.inputPlane, in: -1...1)
-        var bands = [0..<g.outputHeight]
-        if g.outputHeight >= 3 { bands += [0..<1, 1..<(g.outputHeight - 1), (g.outputHeight - 1)..<g.outputHeight] }
-        for band in bands {
-            for extra in [0, 13] {
-                let rowStride = band.count * g.outputWidth + extra
-                let start = [Float](repeating: .nan, count: rows * rowStride)
-                let expected = Self.referenceUnfold(input, channels: c.channels, geometry: g, band: band,
-                                                    rowStride: rowStride, onto: start)
-                var columns = start
-                input.withUnsafeBufferPointer { source in
-                    columns.withUnsafeMutableBufferPointer { destination in
-                        Im2Col.unfold(source.baseAddress!, channels: c.channels, geometry: g, outputRows: band,
-                                      into: destination.baseAddress!, rowStride: rowStride)
-                    }
+        for (band, extra, rowStride) in Self.bandsAndRowStrides(g) {
+            let start = [Float](repeating: .nan, count: rows * rowStride)
+            let expected = Self.referenceUnfold(input, channels: c.channels, geometry: g, band: band,
+                                                rowStride: rowStride, onto: start)
+            var columns = start
+            input.withUnsafeBufferPointer { source in
+                columns.withUnsafeMutableBufferPointer { destination in
+                    Im2Col.unfold(source.baseAddress!, channels: c.channels, geometry: g, outputRows: band,
+                                  into: destination.baseAddress!, rowStride: rowStride)
                 }
-                let mismatches = zip(columns, expected).filter { $0.bitPattern != $1.bitPattern }.count
-                #expect(mismatches == 0, "band \(band), row stride \(rowStride): \(mismatches) of \(columns.count) entries differ")
-                // A case whose entries are all padding would test little (a band may lie in it).
-                if band.count == g.outputHeight && extra == 0 {
-                    let pixels = expected.filter { $0 != 0 }.count
-                    #expect(pixels >= expected.count / 3, "only \(pixels) of \(expected.count) entries are pixels")
-                }
+            }
+            let mismatches = zip(columns, expected).filter { $0.bitPattern != $1.bitPattern }.count
+            #expect(mismatches == 0, "band \(band), row stride \(rowStride): \(mismatches) of \(columns.count) entries differ")
+            // A case whose entries are all padding would test little (a band may lie in it).
+            if band.count == g.outputHeight && extra == 0 {
+                let pixels = expected.filter { $0 != 0 }.count
+                #expect(pixels >= expected.count / 3, "only \(pixels) of \(expected.count) entries are pixels")
             }
         }
     }
