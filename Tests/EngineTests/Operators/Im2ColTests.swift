@@ -61,10 +61,11 @@ import Testing
         return bands.flatMap { band in [0, 13].map { (band, $0, band.count * g.outputWidth + $0) } }
     }
 
-    /// The definition: entry by entry, in the order channel, kernel row, tap, output row, column.
-    static func referenceFold(_ columns: [Float], channels: Int, geometry g: WindowGeometry, band: Range<Int>,
-                              rowStride: Int, onto output: [Float]) -> [Float] {
-        var result = output
+    /// Every column entry `(c·kH + i)·kW + j`, position `(oh, ow)` of the band, in the order
+    /// channel, kernel row, tap, output row, column: its index in columns whose rows are
+    /// `rowStride` apart, and the input pixel it holds (`nil` in the padding).
+    static func forEachEntry(channels: Int, geometry g: WindowGeometry, band: Range<Int>, rowStride: Int,
+                             _ body: (_ entry: Int, _ pixel: Int?) -> Void) {
         for c in 0..<channels {
             for i in 0..<g.kernelHeight {
                 for j in 0..<g.kernelWidth {
@@ -73,13 +74,22 @@ import Testing
                         for ow in 0..<g.outputWidth {
                             let y = oh * g.strideHeight - g.padTop + i * g.dilationHeight
                             let x = ow * g.strideWidth - g.padLeft + j * g.dilationWidth
-                            guard y >= 0, y < g.inputHeight, x >= 0, x < g.inputWidth else { continue }
-                            result[(c * g.inputHeight + y) * g.inputWidth + x]
-                                += columns[row * rowStride + (oh - band.lowerBound) * g.outputWidth + ow]
+                            let inside = y >= 0 && y < g.inputHeight && x >= 0 && x < g.inputWidth
+                            body(row * rowStride + (oh - band.lowerBound) * g.outputWidth + ow,
+                                 inside ? (c * g.inputHeight + y) * g.inputWidth + x : nil)
                         }
                     }
                 }
             }
+        }
+    }
+
+    /// The definition of col2im: entry by entry (``forEachEntry(channels:geometry:band:rowStride:_:)``'s order).
+    static func referenceFold(_ columns: [Float], channels: Int, geometry g: WindowGeometry, band: Range<Int>,
+                              rowStride: Int, onto output: [Float]) -> [Float] {
+        var result = output
+        forEachEntry(channels: channels, geometry: g, band: band, rowStride: rowStride) { entry, pixel in
+            if let pixel { result[pixel] += columns[entry] }
         }
         return result
     }
@@ -112,25 +122,12 @@ import Testing
         }
     }
 
-    /// The definition of im2col: entry `(c·kH + i)·kW + j`, column `(oh − band.lowerBound)·Wo + ow`.
+    /// The definition of im2col: each entry is its pixel, or 0 in the padding.
     static func referenceUnfold(_ input: [Float], channels: Int, geometry g: WindowGeometry, band: Range<Int>,
                                 rowStride: Int, onto columns: [Float]) -> [Float] {
         var result = columns
-        for c in 0..<channels {
-            for i in 0..<g.kernelHeight {
-                for j in 0..<g.kernelWidth {
-                    let row = (c * g.kernelHeight + i) * g.kernelWidth + j
-                    for oh in band {
-                        for ow in 0..<g.outputWidth {
-                            let y = oh * g.strideHeight - g.padTop + i * g.dilationHeight
-                            let x = ow * g.strideWidth - g.padLeft + j * g.dilationWidth
-                            let inside = y >= 0 && y < g.inputHeight && x >= 0 && x < g.inputWidth
-                            result[row * rowStride + (oh - band.lowerBound) * g.outputWidth + ow]
-                                = inside ? input[(c * g.inputHeight + y) * g.inputWidth + x] : 0
-                        }
-                    }
-                }
-            }
+        forEachEntry(channels: channels, geometry: g, band: band, rowStride: rowStride) { entry, pixel in
+            result[entry] = pixel.map { input[$0] } ?? 0
         }
         return result
     }
