@@ -177,12 +177,14 @@ struct WinogradConvolution: Sendable {
 
     /// Floats for one tile row's rows. F(2×2): on the input side the 4 padded input rows and
     /// their `Bᵀ` combinations, each split into even and odd columns (16 half rows of
-    /// `WinogradTransformKernels.halfRowLength`); on the output side 2 output rows, split the same way.
+    /// `WinogradTransformKernels.halfRowLength`), or on maps of at most 7 tile columns up to 10
+    /// padded rows (`WinogradTransformKernels.inputF2ScratchCount`); on the output side 2 output
+    /// rows, split the same way.
     /// F(4×4): the 6 padded rows and their 6 `Bᵀ` combinations, each split into 4 column phases
     /// (48 quarter rows of `WinogradTransformKernels.quarterRowLength`); on the output side the 16 pixels
     /// of every tile of a block (`16×blockTiles`).
     private static func rowScratch(_ variant: WinogradVariant, tileColumns: Int, blockTiles: Int) -> Int {
-        variant == .f2x2 ? 16 * WinogradTransformKernels.halfRowLength(tileColumns: tileColumns)
+        variant == .f2x2 ? WinogradTransformKernels.inputF2ScratchCount(tileColumns: tileColumns)
             : max(48 * WinogradTransformKernels.quarterRowLength(tileColumns: tileColumns), 16 * blockTiles)
     }
 

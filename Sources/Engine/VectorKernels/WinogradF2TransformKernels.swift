@@ -1,76 +1,236 @@
 /// The input and output transforms of Winograd's F(2×2, 3×3) (Lavin & Gray 2016): a 2×2 output
 /// tile from a 4×4 input patch `d`, `Y = Aᵀ [Σ_c (G g Gᵀ) ⊙ (Bᵀ d B)] A`. Each padded input row
 /// is split into its even and odd columns, so that every tile's four columns are contiguous
-/// vectors over tiles.
+/// vectors over tiles; rows that fit one vector are instead read whole at four column offsets.
 extension WinogradTransformKernels {
+    /// The input transform's contract, for both of its paths:
     /// `V[ξ][c][firstTile + (ty − lower)·Tw + tx] = (Bᵀ d B)[ξ]`, 16 positions `inputs·tiles`
     /// apart, for tile rows `tileRows` of one item (`C` planes of `H×W` at `x`) and channels
     /// `channels`. Per channel and tile row: the input rows under the tile row, zero-padded, are
-    /// combined by `Bᵀ` along whole rows, then `B` is applied along columns. `rows` holds 16 half
-    /// rows of ``halfRowLength(tileColumns:)``.
+    /// combined by `Bᵀ` along whole rows, then `B` is applied along columns.
     ///
     ///     Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]
+    ///
+    /// Maps whose padded rows fit one 16-float vector (``takesNarrowF2(_:)``: up to 7 tile
+    /// columns, 7×7 and 14×14 maps) take ``inputF2Narrow(_:channels:geometry:inputs:tileRows:firstTile:tiles:into:rows:)``,
+    /// the others ``inputF2Rows(_:channels:geometry:inputs:tileRows:firstTile:tiles:into:rows:)``;
+    /// both compute the same sums in the same order. `rows` holds ``inputF2ScratchCount(tileColumns:)``
+    /// floats. Each build's entry (`AVX512WinogradTransforms.inputF2`, …) chooses between them.
+    @inlinable
+    public static func takesNarrowF2(_ g: WinogradTileGeometry) -> Bool { 2 * g.tileColumns + 2 <= narrowRowWidth }
+
+    /// Floats of `rows` scratch the input transform needs (either path) for maps of `tileColumns`
+    /// tile columns.
+    public static func inputF2ScratchCount(tileColumns: Int) -> Int {
+        max(16 * halfRowLength(tileColumns: tileColumns), narrowScratchCount)
+    }
+
+    /// The widest padded row (`2·Tw + 2` columns) that
+    /// ``inputF2Narrow(_:channels:geometry:inputs:tileRows:firstTile:tiles:into:rows:)`` takes.
+    public static let narrowRowWidth = 16
+    /// Floats from one padded row to the next in the narrow path's scratch: a row and the three
+    /// columns past it that its shifted loads read (zeros).
+    @usableFromInline static let narrowRowStride = 32
+    /// Tile rows whose padded rows the narrow path holds at once (their `2·4 + 2` rows).
+    @usableFromInline static let narrowChunkTileRows = 4
+    @usableFromInline static let narrowScratchCount = (2 * narrowChunkTileRows + 2) * narrowRowStride
+
+    /// The input transform for maps of at most 7 tile columns, whose padded rows fit one 16-float
+    /// vector: per channel, up to four tile rows' padded rows are copied once into `rows` (one
+    /// per ``narrowRowStride``, zeros around the pixels), then each tile row's `Bᵀ` runs on whole
+    /// rows loaded at column offsets 0…3 and `B` is those offsets' differences, read at the even
+    /// columns `2tx`. The per-row path instead splits every tile row's four padded rows into even
+    /// and odd columns again, a dozen short copies and fills per tile row that cost 3 to 4 times
+    /// the products' share of the transform on resnet18's 7×7 maps. Same contract and sums as
+    /// ``inputF2Rows(_:channels:geometry:inputs:tileRows:firstTile:tiles:into:rows:)``.
     @inlinable @inline(__always)
-    public static func inputF2(_ x: UnsafePointer<Float>, channels: Range<Int>, geometry g: WinogradTileGeometry,
-                               inputs: Int, tileRows: Range<Int>, firstTile: Int, tiles: Int,
-                               into v: UnsafeMutablePointer<Float>, rows: UnsafeMutablePointer<Float>) {
-        let tileColumns = g.tileColumns, length = halfRowLength(tileColumns: tileColumns)
+    public static func inputF2Narrow(_ x: UnsafePointer<Float>, channels: Range<Int>, geometry g: WinogradTileGeometry,
+                                     inputs: Int, tileRows: Range<Int>, firstTile: Int, tiles: Int,
+                                     into v: UnsafeMutablePointer<Float>, rows: UnsafeMutablePointer<Float>) {
+        let tileColumns = g.tileColumns, used = 2 * tileColumns + 2, stride = narrowRowStride
+        precondition(used <= narrowRowWidth, "a padded row of \(used) columns is wider than the narrow path's \(narrowRowWidth)")
         let positionStride = inputs * tiles
-        // Half rows: d (padded input rows) then t (Bᵀ d), even columns then odd, `length` apart.
-        func half(_ index: Int) -> UnsafeMutablePointer<Float> { rows + index * length }
+        // Padded columns lower..<upper hold pixels; every other float of `rows` stays zero.
+        let lower = min(g.padLeft, used), upper = max(lower, min(used, g.inputWidth + g.padLeft))
+        rows.update(repeating: 0, count: narrowScratchCount)
         for c in channels {
             let plane = x + c * g.inputHeight * g.inputWidth
-            for ty in tileRows {
-                loadPaddedRows(plane, geometry: g, tileRow: ty, phaseLength: length, into: rows)
-                // Bᵀ along rows (t0 = d0 − d2, t1 = d1 + d2, t2 = d2 − d1, t3 = d1 − d3), 16 columns at a time.
-                for i in stride(from: 0, to: 2 * length, by: 16) {
-                    let d0 = load(SIMD16<Float>.self, half(0) + i), d1 = load(SIMD16<Float>.self, half(2) + i)
-                    let d2 = load(SIMD16<Float>.self, half(4) + i), d3 = load(SIMD16<Float>.self, half(6) + i)
-                    store(d0 - d2, half(8) + i)
-                    store(d1 + d2, half(10) + i)
-                    store(d2 - d1, half(12) + i)
-                    store(d1 - d3, half(14) + i)
+            var chunkStart = tileRows.lowerBound
+            while chunkStart < tileRows.upperBound {
+                let chunk = min(narrowChunkTileRows, tileRows.upperBound - chunkStart)
+                let top = 2 * chunkStart - g.padTop
+                for r in 0..<(2 * chunk + 2) where lower < upper {
+                    let row = rows + r * stride, y = top + r
+                    if y >= 0, y < g.inputHeight {
+                        copy(plane + y * g.inputWidth + lower - g.padLeft, count: upper - lower, into: row + lower)
+                    } else {
+                        store(SIMD16<Float>(), row)
+                    }
                 }
-                let base = v + c * tiles + firstTile + (ty - tileRows.lowerBound) * tileColumns
-                for i in 0..<4 {
-                    transformColumnsF2(even: half(8 + 2 * i), odd: half(9 + 2 * i), into: base + 4 * i * positionStride,
-                                       positionStride: positionStride, tileColumns: tileColumns)
+                for t in 0..<chunk {
+                    let ty = chunkStart + t, padded = rows + 2 * t * stride
+                    let c0 = combinedRows(padded, stride: stride, offset: 0), c1 = combinedRows(padded, stride: stride, offset: 1)
+                    let c2 = combinedRows(padded, stride: stride, offset: 2), c3 = combinedRows(padded, stride: stride, offset: 3)
+                    let base = v + c * tiles + firstTile + (ty - tileRows.lowerBound) * tileColumns
+                    // Whole 8-float stores where this channel's later tile rows are still to be written over them.
+                    let whole = (tileRows.upperBound - ty) * tileColumns >= 8
+                    let spacing = 4 * positionStride
+                    evenColumnsF2(c0.0, c1.0, c2.0, c3.0, count: tileColumns, whole: whole, into: base, positionStride: positionStride)
+                    evenColumnsF2(c0.1, c1.1, c2.1, c3.1, count: tileColumns, whole: whole, into: base + spacing,
+                                  positionStride: positionStride)
+                    evenColumnsF2(c0.2, c1.2, c2.2, c3.2, count: tileColumns, whole: whole, into: base + 2 * spacing,
+                                  positionStride: positionStride)
+                    evenColumnsF2(c0.3, c1.3, c2.3, c3.3, count: tileColumns, whole: whole, into: base + 3 * spacing,
+                                  positionStride: positionStride)
                 }
+                chunkStart += chunk
             }
         }
     }
 
-    /// `B` along one row `t` of `Bᵀ d`, given as its even and odd columns: tile `tx` reads
-    /// `t[2tx …+3]` = `even[tx], odd[tx], even[tx+1], odd[tx+1]` and writes positions `ξ … ξ+3`
-    /// (`positionStride` apart) at column `tx`; 16, 8 or 4 tiles at a time, then one by one.
+    /// `Bᵀ` along rows on the four padded rows at `padded` (`stride` apart) read from column
+    /// `offset`: `(d0 − d2, d1 + d2, d2 − d1, d1 − d3)`.
     @inlinable @inline(__always)
-    static func transformColumnsF2(even: UnsafePointer<Float>, odd: UnsafePointer<Float>,
-                                   into o0: UnsafeMutablePointer<Float>, positionStride: Int, tileColumns: Int) {
-        var tx = 0
-        while tx + 16 <= tileColumns { transformColumnsF2(SIMD16<Float>.self, even, odd, o0, positionStride, tx); tx += 16 }
-        while tx + 8 <= tileColumns { transformColumnsF2(SIMD8<Float>.self, even, odd, o0, positionStride, tx); tx += 8 }
-        while tx + 4 <= tileColumns { transformColumnsF2(SIMD4<Float>.self, even, odd, o0, positionStride, tx); tx += 4 }
-        while tx < tileColumns {
-            let a = even[tx], b = odd[tx], e = even[tx + 1], f = odd[tx + 1], o = o0 + tx
-            o[0] = a - e
-            o[positionStride] = b + e
-            o[2 * positionStride] = e - b
-            o[3 * positionStride] = b - f
-            tx += 1
+    static func combinedRows(_ padded: UnsafeMutablePointer<Float>, stride: Int, offset: Int)
+        -> (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>) {
+        let d0 = load(SIMD16<Float>.self, padded + offset), d1 = load(SIMD16<Float>.self, padded + stride + offset)
+        let d2 = load(SIMD16<Float>.self, padded + 2 * stride + offset)
+        let d3 = load(SIMD16<Float>.self, padded + 3 * stride + offset)
+        return (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
+    }
+
+    /// `B` along columns for one row `t` of `Bᵀ d`, given read from column offsets 0…3
+    /// (`t0`…`t3`): tile `tx` is column `2tx`, its four positions `positionStride` apart from `o`.
+    @inlinable @inline(__always)
+    static func evenColumnsF2(_ t0: SIMD16<Float>, _ t1: SIMD16<Float>, _ t2: SIMD16<Float>, _ t3: SIMD16<Float>,
+                              count: Int, whole: Bool, into o: UnsafeMutablePointer<Float>, positionStride: Int) {
+        storeEvenLanes(t0 - t2, count: count, whole: whole, into: o)
+        storeEvenLanes(t1 + t2, count: count, whole: whole, into: o + positionStride)
+        storeEvenLanes(t2 - t1, count: count, whole: whole, into: o + 2 * positionStride)
+        storeEvenLanes(t1 - t3, count: count, whole: whole, into: o + 3 * positionStride)
+    }
+
+    /// `count` floats from `source` to `destination` (at most 16: a narrow map's row).
+    @inlinable @inline(__always)
+    static func copy(_ source: UnsafePointer<Float>, count: Int, into destination: UnsafeMutablePointer<Float>) {
+        var j = 0
+        while j + 8 <= count { store(load(SIMD8<Float>.self, source + j), destination + j); j += 8 }
+        if j + 4 <= count { store(load(SIMD4<Float>.self, source + j), destination + j); j += 4 }
+        while j < count { destination[j] = source[j]; j += 1 }
+    }
+
+    /// Lanes `0, 2, …, 2(count − 1)` of `o` (`count` ≤ 8) to `destination[0 ..< count]`; with
+    /// `whole`, all eight even lanes (the caller writes over the rest later).
+    @inlinable @inline(__always)
+    static func storeEvenLanes(_ o: SIMD16<Float>, count: Int, whole: Bool, into destination: UnsafeMutablePointer<Float>) {
+        let even = o.evenHalf
+        if whole { store(even, destination); return }
+        var j = 0
+        if count >= 4 { store(even.lowHalf, destination); j = 4 }
+        while j < count { destination[j] = even[j]; j += 1 }
+    }
+
+    /// The per-row input transform (any width): per channel, each padded row is split once into
+    /// its even and odd columns (a ring of four rows: a tile row reads the two its predecessor
+    /// read and two new ones), and `Bᵀ` and `B` run together on vectors of tiles read from the
+    /// four rows. Same contract as the narrow path. Loading every tile row's four rows afresh,
+    /// zeroing each first, and writing `Bᵀ d` out before `B` read it back cost twice as much on
+    /// resnet18's 56×56 and 28×28 maps.
+    @inlinable @inline(__always)
+    public static func inputF2Rows(_ x: UnsafePointer<Float>, channels: Range<Int>, geometry g: WinogradTileGeometry,
+                                   inputs: Int, tileRows: Range<Int>, firstTile: Int, tiles: Int,
+                                   into v: UnsafeMutablePointer<Float>, rows: UnsafeMutablePointer<Float>) {
+        let tileColumns = g.tileColumns, length = halfRowLength(tileColumns: tileColumns)
+        let positionStride = inputs * tiles
+        // Padded row r sits in slot r mod 4: its even columns, then its odd ones, `length` apart.
+        func slot(_ paddedRow: Int) -> UnsafeMutablePointer<Float> { rows + (paddedRow % 4) * 2 * length }
+        for c in channels {
+            let plane = x + c * g.inputHeight * g.inputWidth
+            for ty in tileRows {
+                for r in (ty == tileRows.lowerBound ? 0 : 2)..<4 {
+                    loadPaddedRowF2(plane, geometry: g, paddedRow: 2 * ty + r, phaseLength: length, into: slot(2 * ty + r))
+                }
+                let d = (slot(2 * ty), slot(2 * ty + 1), slot(2 * ty + 2), slot(2 * ty + 3))
+                let base = v + c * tiles + firstTile + (ty - tileRows.lowerBound) * tileColumns
+                var tx = 0
+                while tx + 16 <= tileColumns {
+                    transformTilesF2(SIMD16<Float>.self, d, length, base, positionStride, tx); tx += 16
+                }
+                while tx + 8 <= tileColumns { transformTilesF2(SIMD8<Float>.self, d, length, base, positionStride, tx); tx += 8 }
+                while tx + 4 <= tileColumns { transformTilesF2(SIMD4<Float>.self, d, length, base, positionStride, tx); tx += 4 }
+                while tx < tileColumns { transformTileF2(d, length, base, positionStride, tx); tx += 1 }
+            }
         }
     }
 
+    /// Padded row `paddedRow` (from the top of the padding) of one plane for F(2×2), split into
+    /// its even columns at `row` and odd ones at `row + length`: columns `padLeft ..< padLeft + W`
+    /// hold pixels, the others of the `2·Tw + 2` zeros (rows outside the plane all zeros).
     @inlinable @inline(__always)
-    static func transformColumnsF2<S: SIMD>(_: S.Type, _ even: UnsafePointer<Float>, _ odd: UnsafePointer<Float>,
-                                            _ o0: UnsafeMutablePointer<Float>, _ positionStride: Int, _ tx: Int)
+    static func loadPaddedRowF2(_ plane: UnsafePointer<Float>, geometry g: WinogradTileGeometry, paddedRow: Int,
+                                phaseLength length: Int, into row: UnsafeMutablePointer<Float>) {
+        let used = 2 * g.tileColumns + 2
+        let lower = min(g.padLeft, used), upper = max(lower, min(used, g.inputWidth + g.padLeft))
+        let y = paddedRow - g.padTop
+        guard y >= 0, y < g.inputHeight, lower < upper else {
+            row.update(repeating: 0, count: 2 * length)
+            return
+        }
+        for column in 0..<lower { row[(column % 2) * length + column / 2] = 0 }
+        for column in upper..<used { row[(column % 2) * length + column / 2] = 0 }
+        deinterleave(plane + y * g.inputWidth - g.padLeft, columns: lower..<upper, even: row, odd: row + length)
+    }
+
+    /// `Bᵀ d B` for `S.scalarCount` tiles from column `tx` of one tile row, whose four padded
+    /// rows are `d` (each even columns, then odd ones `length` on): row `i` of `Bᵀ d` at tile
+    /// `tx` is read as its columns `2tx … 2tx+3` (`a`, `b`, `e`, `f`), and position `4i + j`
+    /// written `positionStride` from the last: `Bᵀ` along the rows, then `B` along the columns,
+    /// the sums of the narrow path in the same order.
+    @inlinable @inline(__always)
+    static func transformTilesF2<S: SIMD>(_: S.Type,
+                                          _ d: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
+                                                UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>),
+                                          _ length: Int, _ o0: UnsafeMutablePointer<Float>, _ positionStride: Int, _ tx: Int)
         where S.Scalar == Float {
-        let a = load(S.self, even + tx), b = load(S.self, odd + tx)
-        let e = load(S.self, even + tx + 1), f = load(S.self, odd + tx + 1)
-        let o = o0 + tx
-        store(a - e, o)
-        store(b + e, o + positionStride)
-        store(e - b, o + 2 * positionStride)
-        store(b - f, o + 3 * positionStride)
+        func columns(_ row: UnsafeMutablePointer<Float>) -> (S, S, S, S) {
+            (load(S.self, row + tx), load(S.self, row + length + tx), load(S.self, row + tx + 1),
+             load(S.self, row + length + tx + 1))
+        }
+        let r0 = columns(d.0), r1 = columns(d.1), r2 = columns(d.2), r3 = columns(d.3)
+        func write(_ t: (S, S, S, S), _ i: Int) {
+            let o = o0 + 4 * i * positionStride + tx
+            store(t.0 - t.2, o)
+            store(t.1 + t.2, o + positionStride)
+            store(t.2 - t.1, o + 2 * positionStride)
+            store(t.1 - t.3, o + 3 * positionStride)
+        }
+        // Bᵀ: t0 = d0 − d2, t1 = d1 + d2, t2 = d2 − d1, t3 = d1 − d3, on each of the four columns.
+        write((r0.0 - r2.0, r0.1 - r2.1, r0.2 - r2.2, r0.3 - r2.3), 0)
+        write((r1.0 + r2.0, r1.1 + r2.1, r1.2 + r2.2, r1.3 + r2.3), 1)
+        write((r2.0 - r1.0, r2.1 - r1.1, r2.2 - r1.2, r2.3 - r1.3), 2)
+        write((r1.0 - r3.0, r1.1 - r3.1, r1.2 - r3.2, r1.3 - r3.3), 3)
+    }
+
+    /// ``transformTilesF2(_:_:_:_:_:_:)`` for the one tile at column `tx` (a tile row's last few).
+    @inlinable @inline(__always)
+    static func transformTileF2(_ d: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
+                                      UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>),
+                                _ length: Int, _ o0: UnsafeMutablePointer<Float>, _ positionStride: Int, _ tx: Int) {
+        func columns(_ row: UnsafeMutablePointer<Float>) -> (Float, Float, Float, Float) {
+            (row[tx], row[length + tx], row[tx + 1], row[length + tx + 1])
+        }
+        let r0 = columns(d.0), r1 = columns(d.1), r2 = columns(d.2), r3 = columns(d.3)
+        func write(_ t: (Float, Float, Float, Float), _ i: Int) {
+            let o = o0 + 4 * i * positionStride + tx
+            o[0] = t.0 - t.2
+            o[positionStride] = t.1 + t.2
+            o[2 * positionStride] = t.2 - t.1
+            o[3 * positionStride] = t.1 - t.3
+        }
+        write((r0.0 - r2.0, r0.1 - r2.1, r0.2 - r2.2, r0.3 - r2.3), 0)
+        write((r1.0 + r2.0, r1.1 + r2.1, r1.2 + r2.2, r1.3 + r2.3), 1)
+        write((r2.0 - r1.0, r2.1 - r1.1, r2.2 - r1.2, r2.3 - r1.3), 2)
+        write((r1.0 - r3.0, r1.1 - r3.1, r1.2 - r3.2, r1.3 - r3.3), 3)
     }
 
     /// `Y[k, 2ty + i, 2tx + j] (+)= (Aᵀ M A)[i][j]` for tile rows `tileRows` of one item (`K`

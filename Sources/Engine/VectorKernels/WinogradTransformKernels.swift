@@ -41,26 +41,23 @@ public enum WinogradTransformKernels {
     /// The length of one column phase of a padded row for F(4×4): `tiles + 1`, rounded up to 16 floats.
     public static func quarterRowLength(tileColumns: Int) -> Int { (tileColumns + 1 + 15) / 16 * 16 }
 
-    /// The `m + 2` zero-padded input rows under tile row `ty` of one plane (`m` the tile side),
-    /// each split into `m` column phases (column `x` of the padded row in phase `x mod m` at
-    /// `x / m`), phase `q` of row `r` at `rows + (r·m + q)·phaseLength`: the padded row is
-    /// `m·Tw + 2` columns, of which `padLeft ..< padLeft + W` hold pixels.
+    /// The 6 zero-padded input rows under tile row `ty` of one plane for F(4×4), each split into
+    /// 4 column phases (column `x` of the padded row in phase `x mod 4` at `x / 4`), phase `q`
+    /// of row `r` at `rows + (4r + q)·phaseLength`: the padded row is `4·Tw + 2` columns, of which
+    /// `padLeft ..< padLeft + W` hold pixels. (F(2×2) loads its rows one at a time,
+    /// `loadPaddedRowF2`.)
     @inlinable @inline(__always)
     static func loadPaddedRows(_ plane: UnsafePointer<Float>, geometry g: WinogradTileGeometry, tileRow ty: Int,
                                phaseLength length: Int, into rows: UnsafeMutablePointer<Float>) {
-        let m = g.tileSize, used = m * g.tileColumns + 2
+        precondition(g.tileSize == 4, "F(4×4)'s padded rows")
+        let used = 4 * g.tileColumns + 2
         let lower = min(g.padLeft, used), upper = max(lower, min(used, g.inputWidth + g.padLeft))
-        let top = m * ty - g.padTop
-        for r in 0..<(m + 2) {
-            let row = rows + r * m * length, y = top + r
-            row.update(repeating: 0, count: m * length)
+        let top = 4 * ty - g.padTop
+        for r in 0..<6 {
+            let row = rows + r * 4 * length, y = top + r
+            row.update(repeating: 0, count: 4 * length)
             guard y >= 0, y < g.inputHeight, lower < upper else { continue }
-            let source = plane + y * g.inputWidth - g.padLeft
-            if m == 2 {
-                deinterleave(source, columns: lower..<upper, even: row, odd: row + length)
-            } else {
-                splitPhases(source, columns: lower..<upper, into: row, length: length)
-            }
+            splitPhases(plane + y * g.inputWidth - g.padLeft, columns: lower..<upper, into: row, length: length)
         }
     }
 
@@ -171,12 +168,30 @@ public enum WinogradTransformKernels {
 /// The transforms built for baseline x86-64 (or whatever this target is compiled for): the
 /// engine's fallback when the CPU has neither AVX-512 nor AVX2.
 public enum PortableWinogradTransforms {
+    /// `WinogradTransformKernels.inputF2Narrow` or `inputF2Rows`, each inlined in an entry of its own
+    /// (with both behind one entry, the optimizer called the `VectorKernels` build of one of them).
     @inline(never)
     public static func inputF2(_ x: UnsafePointer<Float>, channels: Range<Int>, geometry: WinogradTileGeometry, inputs: Int,
                                tileRows: Range<Int>, firstTile: Int, tiles: Int, into v: UnsafeMutablePointer<Float>,
                                rows: UnsafeMutablePointer<Float>) {
-        WinogradTransformKernels.inputF2(x, channels: channels, geometry: geometry, inputs: inputs, tileRows: tileRows,
-                                         firstTile: firstTile, tiles: tiles, into: v, rows: rows)
+        (WinogradTransformKernels.takesNarrowF2(geometry) ? inputF2Narrow : inputF2Rows)(x, channels, geometry, inputs, tileRows,
+                                                                                         firstTile, tiles, v, rows)
+    }
+
+    @inline(never)
+    static func inputF2Narrow(_ x: UnsafePointer<Float>, _ channels: Range<Int>, _ geometry: WinogradTileGeometry, _ inputs: Int,
+                              _ tileRows: Range<Int>, _ firstTile: Int, _ tiles: Int, _ v: UnsafeMutablePointer<Float>,
+                              _ rows: UnsafeMutablePointer<Float>) {
+        WinogradTransformKernels.inputF2Narrow(x, channels: channels, geometry: geometry, inputs: inputs, tileRows: tileRows,
+                                               firstTile: firstTile, tiles: tiles, into: v, rows: rows)
+    }
+
+    @inline(never)
+    static func inputF2Rows(_ x: UnsafePointer<Float>, _ channels: Range<Int>, _ geometry: WinogradTileGeometry, _ inputs: Int,
+                            _ tileRows: Range<Int>, _ firstTile: Int, _ tiles: Int, _ v: UnsafeMutablePointer<Float>,
+                            _ rows: UnsafeMutablePointer<Float>) {
+        WinogradTransformKernels.inputF2Rows(x, channels: channels, geometry: geometry, inputs: inputs, tileRows: tileRows,
+                                             firstTile: firstTile, tiles: tiles, into: v, rows: rows)
     }
 
     @inline(never)

@@ -23,6 +23,90 @@ struct WinogradTransformBuildTests {
         Case(input: (6, 29), output: (8, 31), pad: (2, 2)),
     ]
 
+    /// Maps of at most 7 tile columns, whose F(2×2) input transform reads whole padded rows at four
+    /// column offsets (`inputF2Narrow`) where the wider ones take `inputF2Rows`: 1 to 7 tile
+    /// columns, odd and even widths, no padding, padding on either side, taller than one chunk of
+    /// four tile rows.
+    static let narrowCases: [Case] = [
+        Case(input: (7, 7), output: (7, 7), pad: (1, 1)),
+        Case(input: (14, 14), output: (14, 14), pad: (1, 1)),
+        Case(input: (3, 1), output: (3, 1), pad: (1, 1)),
+        Case(input: (5, 4), output: (5, 4), pad: (1, 1)),
+        Case(input: (21, 12), output: (19, 10), pad: (0, 0)),
+        Case(input: (6, 9), output: (8, 11), pad: (2, 2)),
+        Case(input: (11, 13), output: (11, 13), pad: (1, 1)),
+    ]
+
+    /// Both paths of the F(2×2) input transform (`inputF2Narrow`, `inputF2Rows`, in the portable
+    /// build) against its definition, `Bᵀ d B` of each tile's zero-padded 4×4 patch summed in
+    /// double, and against each other bit for bit (the same sums in the same order): every tile
+    /// row band, a channel range that leaves channels out, and a first tile past the start of a
+    /// wider block of tiles, whose other tiles' and channels' positions stay untouched (NaN). The
+    /// wider cases check the per-row path alone.
+    @Test(arguments: narrowCases + cases.filter { !WinogradTransformKernels.takesNarrowF2(geometry(of: $0, tileSize: 2)) })
+    func inputTransformPathsMatchTheDefinition(_ testCase: Case) {
+        let channels = 5, channelRange = 1..<4
+        var random = SeededGenerator(seed: 31)
+        let (height, width) = testCase.input
+        let x = random.uniform(count: channels * height * width, in: -2...2)
+        let g = Self.geometry(of: testCase, tileSize: 2), narrowPath = WinogradTransformKernels.takesNarrowF2(g)
+        let transposedB: [[Double]] = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]
+        let rowCount = WinogradTransformKernels.inputF2ScratchCount(tileColumns: g.tileColumns)
+        let bands = [0..<g.tileRows, min(1, g.tileRows - 1)..<g.tileRows, 0..<min(5, g.tileRows)]
+        for tileRows in bands {
+            // The band's tiles sit 3 tiles into a block with 2 more after them.
+            let firstTile = 3, tiles = tileRows.count * g.tileColumns + 5
+            var results: [[Float]] = []
+            for narrow in narrowPath ? [false, true] : [false] {
+                var v = [Float](repeating: .nan, count: 16 * channels * tiles)
+                var rows = [Float](repeating: .nan, count: rowCount)
+                if narrow {
+                    WinogradTransformKernels.inputF2Narrow(x, channels: channelRange, geometry: g, inputs: channels,
+                                                           tileRows: tileRows, firstTile: firstTile, tiles: tiles,
+                                                           into: &v, rows: &rows)
+                } else {
+                    WinogradTransformKernels.inputF2Rows(x, channels: channelRange, geometry: g, inputs: channels,
+                                                         tileRows: tileRows, firstTile: firstTile, tiles: tiles,
+                                                         into: &v, rows: &rows)
+                }
+                results.append(v)
+            }
+            #expect(bits(results[0]) == bits(results.last!), "the two paths, tile rows \(tileRows)")
+            var expected = [Float](repeating: .nan, count: 16 * channels * tiles)
+            for c in channelRange {
+                for ty in tileRows {
+                    for tx in 0..<g.tileColumns {
+                        func pixel(_ p: Int, _ q: Int) -> Double {
+                            let y = 2 * ty + p - g.padTop, x0 = 2 * tx + q - g.padLeft
+                            return y >= 0 && y < height && x0 >= 0 && x0 < width ? Double(x[(c * height + y) * width + x0]) : 0
+                        }
+                        let tile = firstTile + (ty - tileRows.lowerBound) * g.tileColumns + tx
+                        for i in 0..<4 {
+                            for j in 0..<4 {
+                                var sum = 0.0
+                                for p in 0..<4 {
+                                    for q in 0..<4 { sum += transposedB[i][p] * pixel(p, q) * transposedB[j][q] }
+                                }
+                                expected[((4 * i + j) * channels + c) * tiles + tile] = Float(sum)
+                            }
+                        }
+                    }
+                }
+            }
+            for (narrow, result) in zip([false, true], results) {
+                let label = "\(narrow ? "narrow" : "per-row") path, tile rows \(tileRows)"
+                #expect(zip(result, expected).allSatisfy { $0.isNaN ? $1.isNaN : abs($0 - $1) <= 1e-5 * max(1, abs($1)) },
+                        "\(label): Bᵀ d B where written, NaN elsewhere")
+            }
+        }
+    }
+
+    static func geometry(of testCase: Case, tileSize: Int) -> WinogradTileGeometry {
+        WinogradTileGeometry(inputHeight: testCase.input.height, inputWidth: testCase.input.width,
+                             outputHeight: testCase.output.height, outputWidth: testCase.output.width,
+                             padTop: testCase.pad.top, padLeft: testCase.pad.left, tileSize: tileSize)
+    }
+
     /// The bit patterns, so that NaN (the untouched parts of the buffers) compares equal.
     private func bits(_ values: [Float]) -> [UInt32] { values.map(\.bitPattern) }
 
@@ -34,14 +118,12 @@ struct WinogradTransformBuildTests {
         let x = random.uniform(count: channels * testCase.input.height * testCase.input.width, in: -2...2)
         let bias = random.uniform(count: channels, in: -1...1)
         for tileSize in [2, 4] {
-            let g = WinogradTileGeometry(inputHeight: testCase.input.height, inputWidth: testCase.input.width,
-                                         outputHeight: testCase.output.height, outputWidth: testCase.output.width,
-                                         padTop: testCase.pad.top, padLeft: testCase.pad.left, tileSize: tileSize)
+            let g = Self.geometry(of: testCase, tileSize: tileSize)
             let positions = (tileSize + 2) * (tileSize + 2)
             // All tile rows, then a band of them past the first.
             for tileRows in [0..<g.tileRows, min(1, g.tileRows - 1)..<g.tileRows] {
                 let tiles = tileRows.count * g.tileColumns
-                let rowCount = tileSize == 2 ? 16 * WinogradTransformKernels.halfRowLength(tileColumns: g.tileColumns)
+                let rowCount = tileSize == 2 ? WinogradTransformKernels.inputF2ScratchCount(tileColumns: g.tileColumns)
                     : max(48 * WinogradTransformKernels.quarterRowLength(tileColumns: g.tileColumns), 16 * tiles)
                 let label = "tile \(tileSize), tile rows \(tileRows)"
                 var results: [[Float]] = []
