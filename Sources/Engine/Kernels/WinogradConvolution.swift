@@ -180,12 +180,12 @@ struct WinogradConvolution: Sendable {
     /// `WinogradTransformKernels.halfRowLength`), or on maps of at most 7 tile columns up to 10
     /// padded rows (`WinogradTransformKernels.inputF2ScratchCount`); on the output side 2 output
     /// rows, split the same way.
-    /// F(4×4): the 6 padded rows and their 6 `Bᵀ` combinations, each split into 4 column phases
-    /// (48 quarter rows of `WinogradTransformKernels.quarterRowLength`); on the output side the 16 pixels
+    /// F(4×4): the 6 padded rows, their 6 `Bᵀ` combinations and a staging row, each split into 4
+    /// column phases (`WinogradTransformKernels.inputF4ScratchCount`); on the output side the 16 pixels
     /// of every tile of a block (`16×blockTiles`).
     private static func rowScratch(_ variant: WinogradVariant, tileColumns: Int, blockTiles: Int) -> Int {
         variant == .f2x2 ? WinogradTransformKernels.inputF2ScratchCount(tileColumns: tileColumns)
-            : max(48 * WinogradTransformKernels.quarterRowLength(tileColumns: tileColumns), 16 * blockTiles)
+            : max(WinogradTransformKernels.inputF4ScratchCount(tileColumns: tileColumns), 16 * blockTiles)
     }
 
     /// The geometry of one correlation (the transforms' own type);

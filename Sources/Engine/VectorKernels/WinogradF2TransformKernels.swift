@@ -110,7 +110,7 @@ extension WinogradTransformKernels {
         storeEvenLanes(t1 - t3, count: count, whole: whole, into: o + 3 * positionStride)
     }
 
-    /// `count` floats from `source` to `destination` (at most 16: a narrow map's row).
+    /// `count` floats from `source` to `destination` (a row: 8, then 4, then 1 at a time).
     @inlinable @inline(__always)
     static func copy(_ source: UnsafePointer<Float>, count: Int, into destination: UnsafeMutablePointer<Float>) {
         var j = 0

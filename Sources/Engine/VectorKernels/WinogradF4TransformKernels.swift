@@ -5,10 +5,11 @@
 /// phases 0–1 at `tx + 1`: contiguous vectors over tiles.
 extension WinogradTransformKernels {
     /// `V[ξ][c][firstTile + (ty − lower)·Tw + tx] = (Bᵀ d B)[ξ]`, 36 positions `inputs·tiles`
-    /// apart, for tile rows `tileRows` of one item and channels `channels`: per channel and tile
-    /// row, the 6 padded input rows are split into phases, combined by `Bᵀ` along whole rows,
-    /// then `B` is applied along columns. `rows` holds 48 quarter rows of
-    /// ``quarterRowLength(tileColumns:)``.
+    /// apart, for tile rows `tileRows` of one item and channels `channels`: per channel, each
+    /// padded input row is split once into phases (a ring of six: a tile row reads the two its
+    /// predecessor read and four new ones), each tile row's six are combined by `Bᵀ` along whole
+    /// rows, then `B` is applied along columns. `rows` holds ``inputF4ScratchCount(tileColumns:)``
+    /// floats.
     ///
     ///     Bᵀ = [4  0 −5  0 1 0;
     ///           0 −4 −4  1 1 0;
@@ -16,6 +17,12 @@ extension WinogradTransformKernels {
     ///           0 −2 −1  2 1 0;
     ///           0  2 −1 −2 1 0;
     ///           0  4  0 −5 0 1]
+    ///
+    /// A row is copied into a zero-padded staging row first, so that it splits into phases by
+    /// whole vectors; and every tile row but the last few writes its tiles 8 at a time, the last
+    /// vector running on into the next tile row's positions, which that row then writes. Zeroing
+    /// and splitting six rows per tile row, their ends column by column, and a row's last tiles
+    /// one by one took three times the arithmetic on resnet18's 28×28 maps.
     @inlinable @inline(__always)
     public static func inputF4(_ x: UnsafePointer<Float>, channels: Range<Int>, geometry g: WinogradTileGeometry,
                                inputs: Int, tileRows: Range<Int>, firstTile: Int, tiles: Int,
@@ -23,16 +30,25 @@ extension WinogradTransformKernels {
         let tileColumns = g.tileColumns
         let length = quarterRowLength(tileColumns: tileColumns), rowLength = 4 * length
         let positionStride = inputs * tiles
-        // Rows d0…d5 (padded input), then t0…t5 (Bᵀ d), each 4 phases of `length`.
+        // Rows 0…5: padded row p in row p mod 6; 6…11: t0…t5 (Bᵀ d); 12: the staging row. Each
+        // 4 phases of `length`.
         func row(_ index: Int) -> UnsafeMutablePointer<Float> { rows + index * rowLength }
+        let staging = row(12)
+        staging.update(repeating: 0, count: rowLength)
         for c in channels {
             let plane = x + c * g.inputHeight * g.inputWidth
             for ty in tileRows {
-                loadPaddedRows(plane, geometry: g, tileRow: ty, phaseLength: length, into: rows)
+                for r in (ty == tileRows.lowerBound ? 0 : 2)..<6 {
+                    loadPaddedRowF4(plane, geometry: g, paddedRow: 4 * ty + r, phaseLength: length, staging: staging,
+                                    into: row((4 * ty + r) % 6))
+                }
+                let first = 4 * ty
+                let r0 = row(first % 6), r1 = row((first + 1) % 6), r2 = row((first + 2) % 6)
+                let r3 = row((first + 3) % 6), r4 = row((first + 4) % 6), r5 = row((first + 5) % 6)
                 for i in stride(from: 0, to: rowLength, by: 16) {
-                    let d0 = load(SIMD16<Float>.self, row(0) + i), d1 = load(SIMD16<Float>.self, row(1) + i)
-                    let d2 = load(SIMD16<Float>.self, row(2) + i), d3 = load(SIMD16<Float>.self, row(3) + i)
-                    let d4 = load(SIMD16<Float>.self, row(4) + i), d5 = load(SIMD16<Float>.self, row(5) + i)
+                    let d0 = load(SIMD16<Float>.self, r0 + i), d1 = load(SIMD16<Float>.self, r1 + i)
+                    let d2 = load(SIMD16<Float>.self, r2 + i), d3 = load(SIMD16<Float>.self, r3 + i)
+                    let d4 = load(SIMD16<Float>.self, r4 + i), d5 = load(SIMD16<Float>.self, r5 + i)
                     let (t0, t1, t2, t3, t4, t5) = inputTransformF4(d0, d1, d2, d3, d4, d5)
                     store(t0, row(6) + i)
                     store(t1, row(7) + i)
@@ -42,12 +58,37 @@ extension WinogradTransformKernels {
                     store(t5, row(11) + i)
                 }
                 let base = v + c * tiles + firstTile + (ty - tileRows.lowerBound) * tileColumns
+                // This channel's later tile rows in the call cover what a last 8-tile vector runs into.
+                let runsOn = (tileRows.upperBound - ty - 1) * tileColumns >= 7
                 for i in 0..<6 {
                     transformColumnsF4(row(6 + i), length: length, into: base + 6 * i * positionStride,
-                                       positionStride: positionStride, tileColumns: tileColumns)
+                                       positionStride: positionStride, tileColumns: tileColumns, runsOn: runsOn)
                 }
             }
         }
+    }
+
+    /// Floats of `rows` scratch ``inputF4(_:channels:geometry:inputs:tileRows:firstTile:tiles:into:rows:)``
+    /// needs for maps of `tileColumns` tile columns: 13 rows of 4 phases.
+    public static func inputF4ScratchCount(tileColumns: Int) -> Int { 52 * quarterRowLength(tileColumns: tileColumns) }
+
+    /// Padded row `paddedRow` (from the top of the padding) of one plane for F(4×4), split into 4
+    /// column phases at `row` (`length` apart): copied into `staging` (a padded row whose
+    /// columns outside `padLeft ..< padLeft + W` hold zeros) and split from there by whole
+    /// vectors; rows outside the plane all zeros.
+    @inlinable @inline(__always)
+    static func loadPaddedRowF4(_ plane: UnsafePointer<Float>, geometry g: WinogradTileGeometry, paddedRow: Int,
+                                phaseLength length: Int, staging: UnsafeMutablePointer<Float>,
+                                into row: UnsafeMutablePointer<Float>) {
+        let used = 4 * g.tileColumns + 2
+        let lower = min(g.padLeft, used), upper = max(lower, min(used, g.inputWidth + g.padLeft))
+        let y = paddedRow - g.padTop
+        guard y >= 0, y < g.inputHeight, lower < upper else {
+            row.update(repeating: 0, count: 4 * length)
+            return
+        }
+        copy(plane + y * g.inputWidth + lower - g.padLeft, count: upper - lower, into: staging + lower)
+        splitPhases(staging, columns: 0..<((used + 15) / 16 * 16), into: row, length: length)
     }
 
     /// `Bᵀ` applied to six values (rows or columns of a patch).
@@ -62,10 +103,15 @@ extension WinogradTransformKernels {
 
     /// `B` along one row of `Bᵀ d` (given as its 4 phases): tile `tx` reads phases 0–3 at `tx`
     /// and 0–1 at `tx + 1`, and writes positions `ξ … ξ+5` (`positionStride` apart) at column `tx`.
+    /// With `runsOn`, all 8 tiles at a time, the last vector writing past the row's last tile.
     @inlinable @inline(__always)
     static func transformColumnsF4(_ phases: UnsafePointer<Float>, length: Int, into o0: UnsafeMutablePointer<Float>,
-                                   positionStride: Int, tileColumns: Int) {
+                                   positionStride: Int, tileColumns: Int, runsOn: Bool) {
         var tx = 0
+        if runsOn {
+            while tx < tileColumns { transformColumnsF4(SIMD8<Float>.self, phases, length, o0, positionStride, tx); tx += 8 }
+            return
+        }
         while tx + 8 <= tileColumns { transformColumnsF4(SIMD8<Float>.self, phases, length, o0, positionStride, tx); tx += 8 }
         while tx + 4 <= tileColumns { transformColumnsF4(SIMD4<Float>.self, phases, length, o0, positionStride, tx); tx += 4 }
         while tx < tileColumns {
@@ -94,9 +140,11 @@ extension WinogradTransformKernels {
 
     /// `Y[k, 4ty + i, 4tx + j] (+)= (Aᵀ M A)[i][j]` for tile rows `tileRows` of one item and
     /// output channels `channels`, with bias and activation when writing. Per channel, `Aᵀ M A`
-    /// runs over all the segment's tiles at once into `pixels` (pixel `(i, j)` of tile `t` at
-    /// `(4i + j)·count + t`; 16 floats per tile), then each tile row's 4 output rows are
-    /// interleaved from it.
+    /// runs over all the segment's tiles at once into `pixels`, 8 tiles at a time, whose four
+    /// pixels of a row are interleaved in registers (pixel `(i, j)` of tile `t` at
+    /// `i·4·count + 4t + j`; 16 floats per tile), then each tile row's 4 output rows are copied
+    /// from it. Interleaving from memory instead (four phases per row, `evenHalf` and `oddHalf`
+    /// assigned from loads) compiled to gathers (`vgatherqps`), a fifth of the transform's time.
     ///
     ///     Aᵀ = [1 1  1 1  1 0;
     ///           0 1 −1 2 −2 0;
@@ -127,16 +175,16 @@ extension WinogradTransformKernels {
                 let first = (ty - tileRows.lowerBound) * tileColumns
                 for i in 0..<min(4, g.outputHeight - 4 * ty) {
                     let destination = plane + (4 * ty + i) * width
-                    interleavePhases(pixels + 4 * i * count + first, length: count, width: width, bias: b,
-                                     accumulate: accumulate, into: destination)
+                    writeRow(pixels + 4 * (i * count + first), width: width, bias: b, accumulate: accumulate,
+                             into: destination)
                     if !accumulate { apply(activation, destination, count: width) }
                 }
             }
         }
     }
 
-    /// `Aᵀ m A` for `S.scalarCount` tiles from tile `t` (one with `single`): pixel `(i, j)` of
-    /// tile `t` goes to `pixels[(4i + j)·length + t]`.
+    /// `Aᵀ m A` for `S.scalarCount` tiles from tile `t` (8, or one with `single`): pixel `(i, j)`
+    /// of tile `t` goes to `pixels[i·4·length + 4t + j]`.
     @inlinable @inline(__always)
     static func outputTilesF4<S: SIMD>(_: S.Type, _ base: UnsafePointer<Float>, _ positionStride: Int, _ t: Int,
                                        _ pixels: UnsafeMutablePointer<Float>, _ length: Int, single: Bool = false)
@@ -163,10 +211,15 @@ extension WinogradTransformKernels {
             for i in 0..<4 {
                 let (y0, y1, y2, y3) = outputTransformF4(s[6 * i], s[6 * i + 1], s[6 * i + 2], s[6 * i + 3],
                                                          s[6 * i + 4], s[6 * i + 5])
-                store(y0, pixels + (4 * i) * length + t, single: single)
-                store(y1, pixels + (4 * i + 1) * length + t, single: single)
-                store(y2, pixels + (4 * i + 2) * length + t, single: single)
-                store(y3, pixels + (4 * i + 3) * length + t, single: single)
+                let row = pixels + 4 * (i * length + t)
+                if single {
+                    store(SIMD4(y0[0], y1[0], y2[0], y3[0]), row)
+                } else {
+                    precondition(S.scalarCount == 8, "8 tiles at a time")
+                    store(interleaved(unsafeBitCast(y0, to: SIMD8<Float>.self), unsafeBitCast(y1, to: SIMD8<Float>.self),
+                                      unsafeBitCast(y2, to: SIMD8<Float>.self), unsafeBitCast(y3, to: SIMD8<Float>.self)),
+                          row)
+                }
             }
         }
     }
@@ -180,53 +233,34 @@ extension WinogradTransformKernels {
         return (m0 + a + c, b + d * two, a + c * four, b + d * eight + m5)
     }
 
-    /// One output row from its 4 phases (`phases + j·length`, column `4t + j` at `t`), plus
-    /// `bias`, written or added onto `destination` (`width` pixels); 32 pixels at a time inside.
+    /// The four pixels of a row of 8 tiles, pixel `j` of tile `t` at `4t + j`: `y0`…`y3` are
+    /// pixels 0…3 of each tile.
     @inlinable @inline(__always)
-    static func interleavePhases(_ phases: UnsafePointer<Float>, length: Int, width: Int, bias: Float, accumulate: Bool,
-                                 into destination: UnsafeMutablePointer<Float>) {
+    static func interleaved(_ y0: SIMD8<Float>, _ y1: SIMD8<Float>, _ y2: SIMD8<Float>, _ y3: SIMD8<Float>) -> SIMD32<Float> {
+        var first = SIMD16<Float>(), second = SIMD16<Float>(), row = SIMD32<Float>()
+        first.evenHalf = y0
+        first.oddHalf = y2
+        second.evenHalf = y1
+        second.oddHalf = y3
+        row.evenHalf = first
+        row.oddHalf = second
+        return row
+    }
+
+    /// `width` pixels of an output row from `source`, plus `bias`, written or added onto
+    /// `destination`; 16 at a time, then one by one.
+    @inlinable @inline(__always)
+    static func writeRow(_ source: UnsafePointer<Float>, width: Int, bias: Float, accumulate: Bool,
+                         into destination: UnsafeMutablePointer<Float>) {
         var x = 0
         let shift = SIMD16<Float>(repeating: bias)
-        while x + 32 <= width {
-            let t = x / 4
-            var even = SIMD16<Float>(), odd = SIMD16<Float>()
-            even.evenHalf = load(SIMD8<Float>.self, phases + t)
-            even.oddHalf = load(SIMD8<Float>.self, phases + 2 * length + t)
-            odd.evenHalf = load(SIMD8<Float>.self, phases + length + t)
-            odd.oddHalf = load(SIMD8<Float>.self, phases + 3 * length + t)
-            var low = SIMD16<Float>(), high = SIMD16<Float>()
-            low.evenHalf = even.lowHalf
-            low.oddHalf = odd.lowHalf
-            high.evenHalf = even.highHalf
-            high.oddHalf = odd.highHalf
-            if accumulate {
-                store(load(SIMD16<Float>.self, destination + x) + low, destination + x)
-                store(load(SIMD16<Float>.self, destination + x + 16) + high, destination + x + 16)
-            } else {
-                store(low + shift, destination + x)
-                store(high + shift, destination + x + 16)
-            }
-            x += 32
-        }
-        if x + 16 <= width {
-            let t = x / 4
-            var even = SIMD8<Float>(), odd = SIMD8<Float>(), row = SIMD16<Float>()
-            even.evenHalf = load(SIMD4<Float>.self, phases + t)
-            even.oddHalf = load(SIMD4<Float>.self, phases + 2 * length + t)
-            odd.evenHalf = load(SIMD4<Float>.self, phases + length + t)
-            odd.oddHalf = load(SIMD4<Float>.self, phases + 3 * length + t)
-            row.evenHalf = even
-            row.oddHalf = odd
-            if accumulate {
-                store(load(SIMD16<Float>.self, destination + x) + row, destination + x)
-            } else {
-                store(row + shift, destination + x)
-            }
+        while x + 16 <= width {
+            let row = load(SIMD16<Float>.self, source + x)
+            store(accumulate ? load(SIMD16<Float>.self, destination + x) + row : row + shift, destination + x)
             x += 16
         }
         while x < width {
-            let value = phases[(x % 4) * length + x / 4]
-            destination[x] = accumulate ? destination[x] + value : value + bias
+            destination[x] = accumulate ? destination[x] + source[x] : source[x] + bias
             x += 1
         }
     }

@@ -41,26 +41,6 @@ public enum WinogradTransformKernels {
     /// The length of one column phase of a padded row for F(4×4): `tiles + 1`, rounded up to 16 floats.
     public static func quarterRowLength(tileColumns: Int) -> Int { (tileColumns + 1 + 15) / 16 * 16 }
 
-    /// The 6 zero-padded input rows under tile row `ty` of one plane for F(4×4), each split into
-    /// 4 column phases (column `x` of the padded row in phase `x mod 4` at `x / 4`), phase `q`
-    /// of row `r` at `rows + (4r + q)·phaseLength`: the padded row is `4·Tw + 2` columns, of which
-    /// `padLeft ..< padLeft + W` hold pixels. (F(2×2) loads its rows one at a time,
-    /// `loadPaddedRowF2`.)
-    @inlinable @inline(__always)
-    static func loadPaddedRows(_ plane: UnsafePointer<Float>, geometry g: WinogradTileGeometry, tileRow ty: Int,
-                               phaseLength length: Int, into rows: UnsafeMutablePointer<Float>) {
-        precondition(g.tileSize == 4, "F(4×4)'s padded rows")
-        let used = 4 * g.tileColumns + 2
-        let lower = min(g.padLeft, used), upper = max(lower, min(used, g.inputWidth + g.padLeft))
-        let top = 4 * ty - g.padTop
-        for r in 0..<6 {
-            let row = rows + r * 4 * length, y = top + r
-            row.update(repeating: 0, count: 4 * length)
-            guard y >= 0, y < g.inputHeight, lower < upper else { continue }
-            splitPhases(plane + y * g.inputWidth - g.padLeft, columns: lower..<upper, into: row, length: length)
-        }
-    }
-
     /// `even[j] = source[2j]` and `odd[j] = source[2j + 1]` for the columns `2j`, `2j + 1` in
     /// `columns` (the others are left as they are); 8 pairs at a time where all are inside.
     @inlinable @inline(__always)

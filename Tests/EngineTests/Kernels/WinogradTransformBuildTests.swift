@@ -47,8 +47,7 @@ struct WinogradTransformBuildTests {
     func inputTransformPathsMatchTheDefinition(_ testCase: Case) {
         let channels = 5, channelRange = 1..<4
         var random = SeededGenerator(seed: 31)
-        let (height, width) = testCase.input
-        let x = random.uniform(count: channels * height * width, in: -2...2)
+        let x = random.uniform(count: channels * testCase.input.height * testCase.input.width, in: -2...2)
         let g = Self.geometry(of: testCase, tileSize: 2), narrowPath = WinogradTransformKernels.takesNarrowF2(g)
         let transposedB: [[Double]] = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]
         let rowCount = WinogradTransformKernels.inputF2ScratchCount(tileColumns: g.tileColumns)
@@ -72,33 +71,131 @@ struct WinogradTransformBuildTests {
                 results.append(v)
             }
             #expect(bits(results[0]) == bits(results.last!), "the two paths, tile rows \(tileRows)")
-            var expected = [Float](repeating: .nan, count: 16 * channels * tiles)
-            for c in channelRange {
-                for ty in tileRows {
-                    for tx in 0..<g.tileColumns {
-                        func pixel(_ p: Int, _ q: Int) -> Double {
-                            let y = 2 * ty + p - g.padTop, x0 = 2 * tx + q - g.padLeft
-                            return y >= 0 && y < height && x0 >= 0 && x0 < width ? Double(x[(c * height + y) * width + x0]) : 0
-                        }
-                        let tile = firstTile + (ty - tileRows.lowerBound) * g.tileColumns + tx
-                        for i in 0..<4 {
-                            for j in 0..<4 {
-                                var sum = 0.0
-                                for p in 0..<4 {
-                                    for q in 0..<4 { sum += transposedB[i][p] * pixel(p, q) * transposedB[j][q] }
-                                }
-                                expected[((4 * i + j) * channels + c) * tiles + tile] = Float(sum)
-                            }
-                        }
-                    }
-                }
-            }
+            let expected = Self.definition(x, geometry: g, channels: channels, channelRange: channelRange,
+                                           tileRows: tileRows, firstTile: firstTile, tiles: tiles, transposedB: transposedB)
             for (narrow, result) in zip([false, true], results) {
                 let label = "\(narrow ? "narrow" : "per-row") path, tile rows \(tileRows)"
                 #expect(zip(result, expected).allSatisfy { $0.isNaN ? $1.isNaN : abs($0 - $1) <= 1e-5 * max(1, abs($1)) },
                         "\(label): Bᵀ d B where written, NaN elsewhere")
             }
         }
+    }
+
+    /// The F(4×4) input transform against its definition, `Bᵀ d B` of each tile's zero-padded 6×6
+    /// patch summed in double, on the same bands, channel range and block offsets, with the
+    /// scratch and the untouched positions NaN: rows loaded through the staging row, and tile
+    /// rows written 8 tiles at a time into the next row's positions except at the band's end.
+    @Test(arguments: narrowCases + cases)
+    func inputF4MatchesTheDefinition(_ testCase: Case) {
+        let channels = 5, channelRange = 1..<4
+        var random = SeededGenerator(seed: 37)
+        let x = random.uniform(count: channels * testCase.input.height * testCase.input.width, in: -2...2)
+        let g = Self.geometry(of: testCase, tileSize: 4)
+        let transposedB: [[Double]] = [[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0],
+                                       [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]]
+        for tileRows in [0..<g.tileRows, min(1, g.tileRows - 1)..<g.tileRows, 0..<min(2, g.tileRows)] {
+            let firstTile = 3, tiles = tileRows.count * g.tileColumns + 5
+            var v = [Float](repeating: .nan, count: 36 * channels * tiles)
+            var rows = [Float](repeating: .nan, count: WinogradTransformKernels.inputF4ScratchCount(tileColumns: g.tileColumns))
+            WinogradTransformKernels.inputF4(x, channels: channelRange, geometry: g, inputs: channels, tileRows: tileRows,
+                                             firstTile: firstTile, tiles: tiles, into: &v, rows: &rows)
+            let expected = Self.definition(x, geometry: g, channels: channels, channelRange: channelRange,
+                                           tileRows: tileRows, firstTile: firstTile, tiles: tiles, transposedB: transposedB)
+            #expect(zip(v, expected).allSatisfy { $0.isNaN ? $1.isNaN : abs($0 - $1) <= 1e-5 * max(1, abs($1)) },
+                    "tile rows \(tileRows): Bᵀ d B where written, NaN elsewhere")
+        }
+    }
+
+    /// Both output transforms against their definition, `Aᵀ M A` summed in double, plus the bias
+    /// and then the activation, or added onto what the output held: every tile row band, a channel
+    /// range that leaves channels out (their planes and the rows outside the band keep their
+    /// values), and a first tile past the start of a wider block.
+    @Test(arguments: narrowCases + cases)
+    func outputTransformsMatchTheDefinition(_ testCase: Case) {
+        let channels = 5, channelRange = 1..<4
+        var random = SeededGenerator(seed: 41)
+        let bias = random.uniform(count: channels, in: -1...1)
+        let transposedA: [Int: [[Double]]] = [2: [[1, 1, 1, 0], [0, 1, -1, -1]],
+                                              4: [[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]]]
+        for tileSize in [2, 4] {
+            let g = Self.geometry(of: testCase, tileSize: tileSize), a = transposedA[tileSize]!, side = tileSize + 2
+            let (height, width) = (g.outputHeight, g.outputWidth)
+            for tileRows in [0..<g.tileRows, min(1, g.tileRows - 1)..<g.tileRows] {
+                let firstTile = 3, tiles = tileRows.count * g.tileColumns + 5
+                let m = random.uniform(count: side * side * channels * tiles, in: -2...2)
+                let start = random.uniform(count: channels * height * width, in: -1...1)
+                let modes: [(Bool, WinogradOutputActivation)] = [(false, .none), (false, .relu),
+                                                                 (false, .clip(minimum: -0.5, maximum: 0.75)), (true, .none)]
+                for (accumulate, activation) in modes {
+                    var y = start
+                    let rowCount = tileSize == 2 ? WinogradTransformKernels.inputF2ScratchCount(tileColumns: g.tileColumns)
+                        : max(WinogradTransformKernels.inputF4ScratchCount(tileColumns: g.tileColumns), 16 * tiles)
+                    var rows = [Float](repeating: .nan, count: rowCount)
+                    let loops = WinogradTransformLoops.build(.portable)
+                    (tileSize == 2 ? loops.outputF2 : loops.outputF4)(m, channelRange, g, channels, tileRows, firstTile, tiles, &y,
+                                                                      accumulate, accumulate ? nil : bias, activation, &rows)
+                    var expected = start
+                    for c in channelRange {
+                        for ty in tileRows {
+                            for tx in 0..<g.tileColumns {
+                                let tile = firstTile + (ty - tileRows.lowerBound) * g.tileColumns + tx
+                                for i in 0..<tileSize {
+                                    for j in 0..<tileSize {
+                                        let row = tileSize * ty + i, column = tileSize * tx + j
+                                        guard row < height, column < width else { continue }
+                                        var sum = 0.0
+                                        for p in 0..<side {
+                                            for q in 0..<side {
+                                                sum += a[i][p] * Double(m[((side * p + q) * channels + c) * tiles + tile]) * a[j][q]
+                                            }
+                                        }
+                                        let index = (c * height + row) * width + column
+                                        var value = accumulate ? Double(start[index]) + sum : sum + Double(bias[c])
+                                        switch (accumulate, activation) {
+                                        case (false, .relu): value = max(value, 0)
+                                        case let (false, .clip(minimum, maximum)): value = min(max(value, Double(minimum)), Double(maximum))
+                                        default: break
+                                        }
+                                        expected[index] = Float(value)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    let label = "tile \(tileSize), tile rows \(tileRows), \(accumulate ? "added" : "\(activation)")"
+                    #expect(zip(y, expected).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) }, "\(label)")
+                }
+            }
+        }
+    }
+
+    /// `V[ξ][c][firstTile + (ty − lower)·Tw + tx] = (Bᵀ d B)[ξ]` (`ξ = (m + 2)·i + j`) for the
+    /// channels and tile rows given, summed in double; NaN at every other position.
+    static func definition(_ x: [Float], geometry g: WinogradTileGeometry, channels: Int, channelRange: Range<Int>,
+                           tileRows: Range<Int>, firstTile: Int, tiles: Int, transposedB: [[Double]]) -> [Float] {
+        let side = transposedB.count, (height, width) = (g.inputHeight, g.inputWidth)
+        var expected = [Float](repeating: .nan, count: side * side * channels * tiles)
+        for c in channelRange {
+            for ty in tileRows {
+                for tx in 0..<g.tileColumns {
+                    func pixel(_ p: Int, _ q: Int) -> Double {
+                        let y = g.tileSize * ty + p - g.padTop, x0 = g.tileSize * tx + q - g.padLeft
+                        return y >= 0 && y < height && x0 >= 0 && x0 < width ? Double(x[(c * height + y) * width + x0]) : 0
+                    }
+                    let tile = firstTile + (ty - tileRows.lowerBound) * g.tileColumns + tx
+                    for i in 0..<side {
+                        for j in 0..<side {
+                            var sum = 0.0
+                            for p in 0..<side {
+                                for q in 0..<side { sum += transposedB[i][p] * pixel(p, q) * transposedB[j][q] }
+                            }
+                            expected[((side * i + j) * channels + c) * tiles + tile] = Float(sum)
+                        }
+                    }
+                }
+            }
+        }
+        return expected
     }
 
     static func geometry(of testCase: Case, tileSize: Int) -> WinogradTileGeometry {
@@ -124,7 +221,7 @@ struct WinogradTransformBuildTests {
             for tileRows in [0..<g.tileRows, min(1, g.tileRows - 1)..<g.tileRows] {
                 let tiles = tileRows.count * g.tileColumns
                 let rowCount = tileSize == 2 ? WinogradTransformKernels.inputF2ScratchCount(tileColumns: g.tileColumns)
-                    : max(48 * WinogradTransformKernels.quarterRowLength(tileColumns: g.tileColumns), 16 * tiles)
+                    : max(WinogradTransformKernels.inputF4ScratchCount(tileColumns: g.tileColumns), 16 * tiles)
                 let label = "tile \(tileSize), tile rows \(tileRows)"
                 var results: [[Float]] = []
                 for loops in [portable, wide] {
