@@ -166,13 +166,18 @@ struct WinogradConvolution: Sendable {
         return min(1024, max(128, (1 << 14) / max(inputs + outputs, 1)))
     }
 
+    /// Unused rows after each position's `V_ξ` (`C` rows) and `M_ξ` (`K` rows), so that the
+    /// positions are not a power of two floats apart. At 64 channels and 128 tiles (32 KiB) the
+    /// transforms' 16 or 36 streams, one per position, all fell in the same L1 sets.
+    static let spareRows = 1
+
     /// Floats of scratch one thread needs for an `Ho×Wo` output.
     static func scratchCount(_ variant: WinogradVariant, inputs: Int, outputs: Int, outputHeight: Int, outputWidth: Int,
                              override: Int? = nil) -> Int {
         let width = targetTiles(inputs: inputs, outputs: outputs, override: override)
         let tileColumns = variant.tiles(outputHeight: outputHeight, outputWidth: outputWidth).columns
         return rowScratch(variant, tileColumns: tileColumns, blockTiles: ColumnBlocking.maximumColumns(width: width, gridWidth: tileColumns))
-            + variant.positions * (inputs + outputs) * ColumnBlocking.maximumColumns(width: width, gridWidth: tileColumns)
+            + variant.positions * (inputs + outputs + 2 * spareRows) * ColumnBlocking.maximumColumns(width: width, gridWidth: tileColumns)
     }
 
     /// Floats for one tile row's rows. F(2×2): on the input side the 4 padded input rows and
@@ -238,7 +243,7 @@ struct WinogradConvolution: Sendable {
                 team.forEach(items: plan.count, threads: threads) { index, thread in
                     let slice = scratch + thread * scratchStride
                     let block = plan[index], count = tileCount(block)
-                    let v = slice + rowScratch, m = v + positions * inputs * count
+                    let v = slice + rowScratch, m = v + positions * (inputs + Self.spareRows) * count
                     segments(block) { item, rows, first in
                         transformInput(input(item), channels: 0..<inputs, geometry: g, tileRows: rows, firstTile: first,
                                        tiles: count, into: v, rows: slice)
@@ -255,7 +260,7 @@ struct WinogradConvolution: Sendable {
                 let v = scratch + rowScratch
                 for index in 0..<plan.count {
                     let block = plan[index], count = tileCount(block)
-                    let m = v + positions * inputs * count
+                    let m = v + positions * (inputs + Self.spareRows) * count
                     let inputSlices = min(inputs, 4 * threads), outputSlices = min(outputs, 4 * threads)
                     team.forEach(items: inputSlices, threads: threads) { slice, thread in
                         let channels = (slice * inputs / inputSlices)..<((slice + 1) * inputs / inputSlices)
@@ -290,7 +295,8 @@ struct WinogradConvolution: Sendable {
             GEMM.multiply(packedA: packedWeights.isEmpty ? nil : packedWeights[position],
                           transposeA: readsForwardWeights, m: outputs, n: tiles, k: inputs,
                           a: u.map { $0 + stored * outputs * inputs }, lda: readsForwardWeights ? outputs : inputs,
-                          b: v + position * inputs * tiles, ldb: tiles, c: m + position * outputs * tiles, ldc: tiles)
+                          b: v + position * (inputs + Self.spareRows) * tiles, ldb: tiles,
+                          c: m + position * (outputs + Self.spareRows) * tiles, ldc: tiles)
         }
     }
 
@@ -302,7 +308,8 @@ struct WinogradConvolution: Sendable {
                                 tileRows: Range<Int>, firstTile: Int, tiles: Int, into v: UnsafeMutablePointer<Float>,
                                 rows: UnsafeMutablePointer<Float>) {
         let loops = WinogradTransformLoops.selected
-        (variant == .f2x2 ? loops.inputF2 : loops.inputF4)(x, channels, g, inputs, tileRows, firstTile, tiles, v, rows)
+        (variant == .f2x2 ? loops.inputF2 : loops.inputF4)(x, channels, g, inputs + Self.spareRows, tileRows, firstTile, tiles, v,
+                                                           rows)
     }
 
     /// `Y[k, m·ty + i, m·tx + j] (+)= (Aᵀ M A)[i][j]` for tile rows `tileRows` of one item and
@@ -313,7 +320,7 @@ struct WinogradConvolution: Sendable {
                                  accumulate: Bool, bias: UnsafePointer<Float>?, activation: WinogradOutputActivation,
                                  rows: UnsafeMutablePointer<Float>) {
         let loops = WinogradTransformLoops.selected
-        (variant == .f2x2 ? loops.outputF2 : loops.outputF4)(m, channels, g, outputs, tileRows, firstTile, tiles, y,
+        (variant == .f2x2 ? loops.outputF2 : loops.outputF4)(m, channels, g, outputs + Self.spareRows, tileRows, firstTile, tiles, y,
                                                              accumulate, bias, activation, rows)
     }
 }
