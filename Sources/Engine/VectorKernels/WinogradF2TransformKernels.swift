@@ -47,22 +47,23 @@ extension WinogradTransformKernels {
     public static func inputF2Narrow(_ x: UnsafePointer<Float>, channels: Range<Int>, geometry g: WinogradTileGeometry,
                                      inputs: Int, tileRows: Range<Int>, firstTile: Int, tiles: Int,
                                      into v: UnsafeMutablePointer<Float>, rows: UnsafeMutablePointer<Float>) {
-        let tileColumns = g.tileColumns, used = 2 * tileColumns + 2, stride = narrowRowStride
-        precondition(used <= narrowRowWidth, "a padded row of \(used) columns is wider than the narrow path's \(narrowRowWidth)")
+        let tileColumns = g.tileColumns, stride = narrowRowStride
+        precondition(g.paddedWidth <= narrowRowWidth,
+                     "a padded row of \(g.paddedWidth) columns is wider than the narrow path's \(narrowRowWidth)")
         let positionStride = inputs * tiles
-        // Padded columns lower..<upper hold pixels; every other float of `rows` stays zero.
-        let lower = min(g.padLeft, used), upper = max(lower, min(used, g.inputWidth + g.padLeft))
+        // Only the pixel columns are written; every other float of `rows` stays zero.
+        let columns = g.pixelColumns
         rows.update(repeating: 0, count: narrowScratchCount)
         for c in channels {
             let plane = x + c * g.inputHeight * g.inputWidth
             var chunkStart = tileRows.lowerBound
             while chunkStart < tileRows.upperBound {
                 let chunk = min(narrowChunkTileRows, tileRows.upperBound - chunkStart)
-                let top = 2 * chunkStart - g.padTop
-                for r in 0..<(2 * chunk + 2) where lower < upper {
-                    let row = rows + r * stride, y = top + r
-                    if y >= 0, y < g.inputHeight {
-                        copy(plane + y * g.inputWidth + lower - g.padLeft, count: upper - lower, into: row + lower)
+                for r in 0..<(2 * chunk + 2) where !columns.isEmpty {
+                    let row = rows + r * stride
+                    if let y = g.planeRow(2 * chunkStart + r) {
+                        copy(plane + y * g.inputWidth + columns.lowerBound - g.padLeft, count: columns.count,
+                             into: row + columns.lowerBound)
                     } else {
                         store(SIMD16<Float>(), row)
                     }
@@ -169,16 +170,14 @@ extension WinogradTransformKernels {
     @inlinable @inline(__always)
     static func loadPaddedRowF2(_ plane: UnsafePointer<Float>, geometry g: WinogradTileGeometry, paddedRow: Int,
                                 phaseLength length: Int, into row: UnsafeMutablePointer<Float>) {
-        let used = 2 * g.tileColumns + 2
-        let lower = min(g.padLeft, used), upper = max(lower, min(used, g.inputWidth + g.padLeft))
-        let y = paddedRow - g.padTop
-        guard y >= 0, y < g.inputHeight, lower < upper else {
+        let columns = g.pixelColumns
+        guard let y = g.planeRow(paddedRow), !columns.isEmpty else {
             row.update(repeating: 0, count: 2 * length)
             return
         }
-        for column in 0..<lower { row[(column % 2) * length + column / 2] = 0 }
-        for column in upper..<used { row[(column % 2) * length + column / 2] = 0 }
-        deinterleave(plane + y * g.inputWidth - g.padLeft, columns: lower..<upper, even: row, odd: row + length)
+        for column in 0..<columns.lowerBound { row[(column % 2) * length + column / 2] = 0 }
+        for column in columns.upperBound..<g.paddedWidth { row[(column % 2) * length + column / 2] = 0 }
+        deinterleave(plane + y * g.inputWidth - g.padLeft, columns: columns, even: row, odd: row + length)
     }
 
     /// `Bᵀ d B` for `S.scalarCount` tiles from column `tx` of one tile row, whose four padded

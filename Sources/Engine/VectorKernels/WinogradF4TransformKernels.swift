@@ -80,15 +80,13 @@ extension WinogradTransformKernels {
     static func loadPaddedRowF4(_ plane: UnsafePointer<Float>, geometry g: WinogradTileGeometry, paddedRow: Int,
                                 phaseLength length: Int, staging: UnsafeMutablePointer<Float>,
                                 into row: UnsafeMutablePointer<Float>) {
-        let used = 4 * g.tileColumns + 2
-        let lower = min(g.padLeft, used), upper = max(lower, min(used, g.inputWidth + g.padLeft))
-        let y = paddedRow - g.padTop
-        guard y >= 0, y < g.inputHeight, lower < upper else {
+        let columns = g.pixelColumns
+        guard let y = g.planeRow(paddedRow), !columns.isEmpty else {
             row.update(repeating: 0, count: 4 * length)
             return
         }
-        copy(plane + y * g.inputWidth + lower - g.padLeft, count: upper - lower, into: staging + lower)
-        splitPhases(staging, columns: 0..<((used + 15) / 16 * 16), into: row, length: length)
+        copy(plane + y * g.inputWidth + columns.lowerBound - g.padLeft, count: columns.count, into: staging + columns.lowerBound)
+        splitPhases(staging, columns: 0..<((g.paddedWidth + 15) / 16 * 16), into: row, length: length)
     }
 
     /// `Bᵀ` applied to six values (rows or columns of a patch).

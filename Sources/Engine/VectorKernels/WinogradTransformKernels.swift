@@ -22,6 +22,25 @@ public struct WinogradTileGeometry: Sendable {
     }
 }
 
+extension WinogradTileGeometry {
+    /// Columns of a padded input row, `m·Tw + 2` (the tiles' inputs).
+    @inlinable public var paddedWidth: Int { tileSize * tileColumns + 2 }
+
+    /// The columns of a padded row that hold pixels, `padLeft ..< padLeft + W` within
+    /// ``paddedWidth`` (the others are zeros).
+    @inlinable public var pixelColumns: Range<Int> {
+        let lower = min(padLeft, paddedWidth)
+        return lower..<max(lower, min(paddedWidth, inputWidth + padLeft))
+    }
+
+    /// The plane row under padded row `paddedRow` (counted from the top of the padding), or nil
+    /// where the padding is.
+    @inlinable public func planeRow(_ paddedRow: Int) -> Int? {
+        let y = paddedRow - padTop
+        return y >= 0 && y < inputHeight ? y : nil
+    }
+}
+
 /// The activation an output transform applies to what it writes (the engine's
 /// `FusedActivation`): `max(x, 0)`, or `min(max(x, a), b)`, as `Swift.max` and `Swift.min` take them.
 public enum WinogradOutputActivation: Sendable, Equatable {

@@ -51,8 +51,7 @@ struct WinogradTransformBuildTests {
         let g = Self.geometry(of: testCase, tileSize: 2), narrowPath = WinogradTransformKernels.takesNarrowF2(g)
         let transposedB: [[Double]] = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]
         let rowCount = WinogradTransformKernels.inputF2ScratchCount(tileColumns: g.tileColumns)
-        let bands = [0..<g.tileRows, min(1, g.tileRows - 1)..<g.tileRows, 0..<min(5, g.tileRows)]
-        for tileRows in bands {
+        for tileRows in Self.bands(g) {
             // The band's tiles sit 3 tiles into a block with 2 more after them.
             let firstTile = 3, tiles = tileRows.count * g.tileColumns + 5
             var results: [[Float]] = []
@@ -74,9 +73,8 @@ struct WinogradTransformBuildTests {
             let expected = Self.definition(x, geometry: g, channels: channels, channelRange: channelRange,
                                            tileRows: tileRows, firstTile: firstTile, tiles: tiles, transposedB: transposedB)
             for (narrow, result) in zip([false, true], results) {
-                let label = "\(narrow ? "narrow" : "per-row") path, tile rows \(tileRows)"
-                #expect(zip(result, expected).allSatisfy { $0.isNaN ? $1.isNaN : abs($0 - $1) <= 1e-5 * max(1, abs($1)) },
-                        "\(label): Bᵀ d B where written, NaN elsewhere")
+                #expect(Self.agrees(result, with: expected),
+                        "\(narrow ? "narrow" : "per-row") path, tile rows \(tileRows): Bᵀ d B where written, NaN elsewhere")
             }
         }
     }
@@ -93,7 +91,7 @@ struct WinogradTransformBuildTests {
         let g = Self.geometry(of: testCase, tileSize: 4)
         let transposedB: [[Double]] = [[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0],
                                        [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]]
-        for tileRows in [0..<g.tileRows, min(1, g.tileRows - 1)..<g.tileRows, 0..<min(2, g.tileRows)] {
+        for tileRows in Self.bands(g) {
             let firstTile = 3, tiles = tileRows.count * g.tileColumns + 5
             var v = [Float](repeating: .nan, count: 36 * channels * tiles)
             var rows = [Float](repeating: .nan, count: WinogradTransformKernels.inputF4ScratchCount(tileColumns: g.tileColumns))
@@ -101,8 +99,7 @@ struct WinogradTransformBuildTests {
                                              firstTile: firstTile, tiles: tiles, into: &v, rows: &rows)
             let expected = Self.definition(x, geometry: g, channels: channels, channelRange: channelRange,
                                            tileRows: tileRows, firstTile: firstTile, tiles: tiles, transposedB: transposedB)
-            #expect(zip(v, expected).allSatisfy { $0.isNaN ? $1.isNaN : abs($0 - $1) <= 1e-5 * max(1, abs($1)) },
-                    "tile rows \(tileRows): Bᵀ d B where written, NaN elsewhere")
+            #expect(Self.agrees(v, with: expected), "tile rows \(tileRows): Bᵀ d B where written, NaN elsewhere")
         }
     }
 
@@ -120,7 +117,7 @@ struct WinogradTransformBuildTests {
         for tileSize in [2, 4] {
             let g = Self.geometry(of: testCase, tileSize: tileSize), a = transposedA[tileSize]!, side = tileSize + 2
             let (height, width) = (g.outputHeight, g.outputWidth)
-            for tileRows in [0..<g.tileRows, min(1, g.tileRows - 1)..<g.tileRows] {
+            for tileRows in Self.bands(g) {
                 let firstTile = 3, tiles = tileRows.count * g.tileColumns + 5
                 let m = random.uniform(count: side * side * channels * tiles, in: -2...2)
                 let start = random.uniform(count: channels * height * width, in: -1...1)
@@ -163,7 +160,7 @@ struct WinogradTransformBuildTests {
                         }
                     }
                     let label = "tile \(tileSize), tile rows \(tileRows), \(accumulate ? "added" : "\(activation)")"
-                    #expect(zip(y, expected).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) }, "\(label)")
+                    #expect(Self.agrees(y, with: expected), "\(label)")
                 }
             }
         }
@@ -198,6 +195,17 @@ struct WinogradTransformBuildTests {
         return expected
     }
 
+    /// All tile rows, those past the first, and the first five (a band that ends before the map does).
+    static func bands(_ g: WinogradTileGeometry) -> [Range<Int>] {
+        [0..<g.tileRows, min(1, g.tileRows - 1)..<g.tileRows, 0..<min(5, g.tileRows)]
+    }
+
+    /// Within 1e-5 of `expected` (relative above 1), entry by entry, and NaN exactly where it is.
+    static func agrees(_ values: [Float], with expected: [Float]) -> Bool {
+        values.count == expected.count
+            && zip(values, expected).allSatisfy { $0.isNaN ? $1.isNaN : !$1.isNaN && abs($0 - $1) <= 1e-5 * max(1, abs($1)) }
+    }
+
     static func geometry(of testCase: Case, tileSize: Int) -> WinogradTileGeometry {
         WinogradTileGeometry(inputHeight: testCase.input.height, inputWidth: testCase.input.width,
                              outputHeight: testCase.output.height, outputWidth: testCase.output.width,
@@ -218,7 +226,7 @@ struct WinogradTransformBuildTests {
             let g = Self.geometry(of: testCase, tileSize: tileSize)
             let positions = (tileSize + 2) * (tileSize + 2)
             // All tile rows, then a band of them past the first.
-            for tileRows in [0..<g.tileRows, min(1, g.tileRows - 1)..<g.tileRows] {
+            for tileRows in Self.bands(g) {
                 let tiles = tileRows.count * g.tileColumns
                 let rowCount = tileSize == 2 ? WinogradTransformKernels.inputF2ScratchCount(tileColumns: g.tileColumns)
                     : max(WinogradTransformKernels.inputF4ScratchCount(tileColumns: g.tileColumns), 16 * tiles)
