@@ -22,7 +22,8 @@ extension WinogradTransformKernels {
     /// whole vectors; and every tile row but the last few writes its tiles 8 at a time, the last
     /// vector running on into the next tile row's positions, which that row then writes. Zeroing
     /// and splitting six rows per tile row, their ends column by column, and a row's last tiles
-    /// one by one took three times the arithmetic on resnet18's 28×28 maps.
+    /// one by one, the transform took 0.26 of the products' `perf` samples in resnet18's Jacobian
+    /// VJPs; this way, 0.21.
     @inlinable @inline(__always)
     public static func inputF4(_ x: UnsafePointer<Float>, channels: Range<Int>, geometry g: WinogradTileGeometry,
                                inputs: Int, tileRows: Range<Int>, firstTile: Int, tiles: Int,
