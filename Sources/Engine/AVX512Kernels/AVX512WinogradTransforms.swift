@@ -3,28 +3,21 @@ import VectorKernels
 /// The Winograd transforms of `VectorKernels` (`WinogradTransformKernels`), inlined here and so
 /// compiled for this target's instruction set (AVX-512: each 16-float vector in one register). Same contracts.
 public enum AVX512WinogradTransforms {
-    /// `WinogradTransformKernels.inputF2Narrow` or `inputF2Rows`, each inlined in an entry of its own
-    /// (with both behind one entry, the optimizer called the `VectorKernels` build of one of them).
+    /// `WinogradTransformKernels.inputF2Narrow`, in an entry of its own: with it and
+    /// `inputF2Rows` behind one entry, the optimizer called the `VectorKernels` build of one of
+    /// them. `WinogradTransformLoops` chooses between the two.
     @inline(never)
-    public static func inputF2(_ x: UnsafePointer<Float>, channels: Range<Int>, geometry: WinogradTileGeometry, inputs: Int,
-                               tileRows: Range<Int>, firstTile: Int, tiles: Int, into v: UnsafeMutablePointer<Float>,
-                               rows: UnsafeMutablePointer<Float>) {
-        (WinogradTransformKernels.takesNarrowF2(geometry) ? inputF2Narrow : inputF2Rows)(x, channels, geometry, inputs, tileRows,
-                                                                                         firstTile, tiles, v, rows)
-    }
-
-    @inline(never)
-    static func inputF2Narrow(_ x: UnsafePointer<Float>, _ channels: Range<Int>, _ geometry: WinogradTileGeometry, _ inputs: Int,
-                              _ tileRows: Range<Int>, _ firstTile: Int, _ tiles: Int, _ v: UnsafeMutablePointer<Float>,
-                              _ rows: UnsafeMutablePointer<Float>) {
+    public static func inputF2Narrow(_ x: UnsafePointer<Float>, channels: Range<Int>, geometry: WinogradTileGeometry, inputs: Int,
+                                     tileRows: Range<Int>, firstTile: Int, tiles: Int, into v: UnsafeMutablePointer<Float>,
+                                     rows: UnsafeMutablePointer<Float>) {
         WinogradTransformKernels.inputF2Narrow(x, channels: channels, geometry: geometry, inputs: inputs, tileRows: tileRows,
                                                firstTile: firstTile, tiles: tiles, into: v, rows: rows)
     }
 
     @inline(never)
-    static func inputF2Rows(_ x: UnsafePointer<Float>, _ channels: Range<Int>, _ geometry: WinogradTileGeometry, _ inputs: Int,
-                            _ tileRows: Range<Int>, _ firstTile: Int, _ tiles: Int, _ v: UnsafeMutablePointer<Float>,
-                            _ rows: UnsafeMutablePointer<Float>) {
+    public static func inputF2Rows(_ x: UnsafePointer<Float>, channels: Range<Int>, geometry: WinogradTileGeometry, inputs: Int,
+                                   tileRows: Range<Int>, firstTile: Int, tiles: Int, into v: UnsafeMutablePointer<Float>,
+                                   rows: UnsafeMutablePointer<Float>) {
         WinogradTransformKernels.inputF2Rows(x, channels: channels, geometry: geometry, inputs: inputs, tileRows: tileRows,
                                              firstTile: firstTile, tiles: tiles, into: v, rows: rows)
     }

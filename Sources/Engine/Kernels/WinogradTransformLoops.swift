@@ -13,8 +13,9 @@ struct WinogradTransformLoops: Sendable {
                                   UnsafeMutablePointer<Float>, Bool, UnsafePointer<Float>?, WinogradOutputActivation,
                                   UnsafeMutablePointer<Float>) -> Void
 
-    /// `(x, channels, geometry, inputs, tileRows, firstTile, tiles, v, rows)`:
-    /// `WinogradTransformKernels.inputF2` and `inputF4`.
+    /// `(x, channels, geometry, inputs, tileRows, firstTile, tiles, v, rows)`: F(2×2)'s input
+    /// transform (`WinogradTransformKernels.inputF2Narrow` where `takesNarrowF2`, else
+    /// `inputF2Rows`) and `WinogradTransformKernels.inputF4`.
     let inputF2: Input, inputF4: Input
     /// `(m, channels, geometry, outputs, tileRows, firstTile, tiles, y, accumulate, bias,
     /// activation, rows)`: `WinogradTransformKernels.outputF2` and `outputF4`.
@@ -25,14 +26,28 @@ struct WinogradTransformLoops: Sendable {
     static func build(_ kernels: KernelSelection.Kernels) -> WinogradTransformLoops {
         switch kernels {
         case .avx512:
-            WinogradTransformLoops(inputF2: AVX512WinogradTransforms.inputF2, inputF4: AVX512WinogradTransforms.inputF4,
+            WinogradTransformLoops(inputF2: inputF2(narrow: AVX512WinogradTransforms.inputF2Narrow,
+                                                    rows: AVX512WinogradTransforms.inputF2Rows),
+                                   inputF4: AVX512WinogradTransforms.inputF4,
                                    outputF2: AVX512WinogradTransforms.outputF2, outputF4: AVX512WinogradTransforms.outputF4)
         case .avx2:
-            WinogradTransformLoops(inputF2: AVX2WinogradTransforms.inputF2, inputF4: AVX2WinogradTransforms.inputF4,
+            WinogradTransformLoops(inputF2: inputF2(narrow: AVX2WinogradTransforms.inputF2Narrow,
+                                                    rows: AVX2WinogradTransforms.inputF2Rows),
+                                   inputF4: AVX2WinogradTransforms.inputF4,
                                    outputF2: AVX2WinogradTransforms.outputF2, outputF4: AVX2WinogradTransforms.outputF4)
         case .portable:
-            WinogradTransformLoops(inputF2: PortableWinogradTransforms.inputF2, inputF4: PortableWinogradTransforms.inputF4,
+            WinogradTransformLoops(inputF2: inputF2(narrow: PortableWinogradTransforms.inputF2Narrow,
+                                                    rows: PortableWinogradTransforms.inputF2Rows),
+                                   inputF4: PortableWinogradTransforms.inputF4,
                                    outputF2: PortableWinogradTransforms.outputF2, outputF4: PortableWinogradTransforms.outputF4)
+        }
+    }
+
+    /// F(2×2)'s input transform of one build: its narrow-map path or its per-row one, by the map.
+    private static func inputF2(narrow: @escaping Input, rows: @escaping Input) -> Input {
+        { x, channels, geometry, inputs, tileRows, firstTile, tiles, v, scratch in
+            (WinogradTransformKernels.takesNarrowF2(geometry) ? narrow : rows)(x, channels, geometry, inputs, tileRows,
+                                                                                firstTile, tiles, v, scratch)
         }
     }
 

@@ -15,7 +15,7 @@ extension WinogradTransformKernels {
     /// columns, 7×7 and 14×14 maps) take ``inputF2Narrow(_:channels:geometry:inputs:tileRows:firstTile:tiles:into:rows:)``,
     /// the others ``inputF2Rows(_:channels:geometry:inputs:tileRows:firstTile:tiles:into:rows:)``;
     /// both compute the same sums in the same order. `rows` holds ``inputF2ScratchCount(tileColumns:)``
-    /// floats. Each build's entry (`AVX512WinogradTransforms.inputF2`, …) chooses between them.
+    /// floats. `WinogradTransformLoops` chooses between each build's two entries.
     @inlinable
     public static func takesNarrowF2(_ g: WinogradTileGeometry) -> Bool { 2 * g.tileColumns + 2 <= narrowRowWidth }
 
