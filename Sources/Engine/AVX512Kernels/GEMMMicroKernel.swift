@@ -130,10 +130,35 @@ enum GEMMMicroKernel {
         }
     }
 
+    /// ``tile48(_:_:_:_:_:_:_:)`` with `A` read from the panels of its transpose: `a` points at
+    /// 8 consecutive columns (this tile's 8 rows) of one 8-row panel of a packed `Aᵀ`, so step `p`
+    /// of row `r` is `a[(p / 8)·aStride + 8·r + p % 8]` — a packed operand used both as it is and
+    /// transposed (a Winograd forward's `U_ξ` and its VJP's `U_ξᵀ`) is held once. `kc` is a
+    /// multiple of 8; `aStride` is the distance between the transpose's panels (`8·` its slice depth).
+    @inline(never)
+    static func transposedTile48(_ kc: Int, _ a: UnsafePointer<Float>, aStride: Int, _ b: UnsafePointer<Float>,
+                                 _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, _ accumulate: Bool) {
+        body(vectors: 3, kc, a, transposedStride: aStride, b, c, ldc, alpha, accumulate)
+    }
+
+    @inline(never)
+    static func transposedTile32(_ kc: Int, _ a: UnsafePointer<Float>, aStride: Int, _ b: UnsafePointer<Float>,
+                                 _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, _ accumulate: Bool) {
+        body(vectors: 2, kc, a, transposedStride: aStride, b, c, ldc, alpha, accumulate)
+    }
+
+    @inline(never)
+    static func transposedTile16(_ kc: Int, _ a: UnsafePointer<Float>, aStride: Int, _ b: UnsafePointer<Float>,
+                                 _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, _ accumulate: Bool) {
+        body(vectors: 1, kc, a, transposedStride: aStride, b, c, ldc, alpha, accumulate)
+    }
+
     /// One tile of `vectors`·16 columns; `vectors` is a constant at each call, so the unused
-    /// accumulators and branches fold away.
+    /// accumulators and branches fold away. `A` is a packed panel (`transposedStride` nil) or
+    /// the panels of its transpose (``transposedTile48(_:_:aStride:_:_:_:_:_:)``), also fixed at each call.
     @inline(__always)
-    private static func body(vectors: Int, _ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+    private static func body(vectors: Int, _ kc: Int, _ a: UnsafePointer<Float>, transposedStride: Int? = nil,
+                             _ b: UnsafePointer<Float>,
                              _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, _ accumulate: Bool) {
         typealias V = SIMD16<Float>
         var c00 = V(), c01 = V(), c02 = V(), c10 = V(), c11 = V(), c12 = V()
@@ -142,20 +167,31 @@ enum GEMMMicroKernel {
         var c60 = V(), c61 = V(), c62 = V(), c70 = V(), c71 = V(), c72 = V()
         var pa = a, pb = b
         let width = vectors * 16
-        for _ in 0..<kc {
+        /// One step: row `r`'s `A` value is `a[r·rowStride]`; `B`'s next `width` columns.
+        @inline(__always) func step(_ a: UnsafePointer<Float>, rowStride: Int) {
             let b0 = load(pb)
             let b1 = vectors > 1 ? load(pb + 16) : V()
             let b2 = vectors > 2 ? load(pb + 32) : V()
             @inline(__always) func row(_ r: Int, _ x0: inout V, _ x1: inout V, _ x2: inout V) {
-                let s = V(repeating: pa[r])
+                let s = V(repeating: a[r * rowStride])
                 x0 = x0.addingProduct(s, b0)
                 if vectors > 1 { x1 = x1.addingProduct(s, b1) }
                 if vectors > 2 { x2 = x2.addingProduct(s, b2) }
             }
             row(0, &c00, &c01, &c02); row(1, &c10, &c11, &c12); row(2, &c20, &c21, &c22); row(3, &c30, &c31, &c32)
             row(4, &c40, &c41, &c42); row(5, &c50, &c51, &c52); row(6, &c60, &c61, &c62); row(7, &c70, &c71, &c72)
-            pa += rows
             pb += width
+        }
+        if let transposedStride {
+            for _ in 0..<(kc / rows) {
+                for p in 0..<rows { step(pa + p, rowStride: rows) }
+                pa += transposedStride
+            }
+        } else {
+            for _ in 0..<kc {
+                step(pa, rowStride: 1)
+                pa += rows
+            }
         }
         let scale = V(repeating: alpha)
         @inline(__always) func put(_ r: Int, _ x0: V, _ x1: V, _ x2: V) {

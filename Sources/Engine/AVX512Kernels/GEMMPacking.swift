@@ -40,6 +40,18 @@ enum GEMMPacking {
         }
     }
 
+    /// Eight rows of a transposed packed operand (``AVX512GEMM/multiply(transposedPackedA:packedRows:packedDepth:n:alpha:b:ldb:transposeB:beta:c:ldc:)``)
+    /// into a `depth×8` panel as ``packA(_:lda:transposed:rows:depth:into:)`` writes it: `a` is
+    /// 8 columns of one panel of the packed operand, `aStride` floats from the next; each 8×8
+    /// block of 8 steps is transposed in registers. `depth` is a multiple of 8.
+    static func packTransposedPanel(_ a: UnsafePointer<Float>, aStride: Int, depth kc: Int,
+                                    into panel: UnsafeMutablePointer<Float>) {
+        for block in 0..<(kc / GEMMMicroKernel.rows) {
+            transposeRows(a + block * aStride, lda: GEMMMicroKernel.rows, depth: GEMMMicroKernel.rows,
+                          into: panel + block * GEMMMicroKernel.rows * GEMMMicroKernel.rows)
+        }
+    }
+
     /// Eight rows of `depth` floats (`lda` apart) into a `depth×8` panel, eight steps at a time
     /// through an 8×8 transpose in registers (written element by element, the compiler turns it
     /// into shuffles; a strided scalar loop became scatters, 2.2× slower on a 512×256 block).

@@ -85,6 +85,22 @@ public enum GEMM {
                  lda: lda, b: b, ldb: ldb, c: c, ldc: ldc)
     }
 
+    /// `C = Aᵀ · B` (`m×n`, row-major) with `A` (`k×m`) read from its packed operand
+    /// (`packedA.m == k`, `packedA.k == m`), which must be ``PackedGEMMOperand/readableTransposed``;
+    /// the packed kernels run whichever kernels are active, as with a packed `A` and no plain one.
+    @inline(__always)
+    static func multiply(transposedPackedA packedA: PackedGEMMOperand, m: Int, n: Int, k: Int,
+                         b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        precondition(packedA.readableTransposed && packedA.m == k && packedA.k == m,
+                     "packed operand \(packedA.m)×\(packedA.k) read as the transpose of a \(k)×\(m) matrix")
+        #if arch(x86_64)
+        packedA.values.withUnsafeBufferPointer { packed in
+            AVX512GEMM.multiply(transposedPackedA: packed.baseAddress!, packedRows: k, packedDepth: m, n: n, alpha: 1,
+                                b: b, ldb: ldb, transposeB: false, beta: 0, c: c, ldc: ldc)
+        }
+        #endif
+    }
+
     /// `C = alpha · op(A) · op(B) + beta · C`, row-major; `beta = 0` does not read `C`.
     @inline(__always)
     static func multiply(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,

@@ -21,6 +21,17 @@ struct PackedGEMMOperand: Sendable {
         #endif
     }
 
+    /// `true` when the products can also read this operand as its transpose (`k×m`,
+    /// ``GEMM/multiply(transposedPackedA:m:n:k:b:ldb:c:ldc:)``): the AVX-512 kernels' panels, with
+    /// `m`, `k` and each depth slice whole numbers of panels.
+    var readableTransposed: Bool {
+        #if arch(x86_64)
+        kernels == .avx512 && AVX512GEMM.readsTransposed(rows: m, depth: k)
+        #else
+        false
+        #endif
+    }
+
     /// Packs `op(A)` (`A` is `m×k` row-major with row stride `lda`, or `k×m` when `transposeA`),
     /// or returns nil when the selected kernels do not read packed operands.
     init?(transposeA: Bool, m: Int, k: Int, a: UnsafePointer<Float>, lda: Int) {

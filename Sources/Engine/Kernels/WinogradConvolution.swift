@@ -43,7 +43,23 @@ struct WinogradConvolution: Sendable {
     let readsForwardWeights: Bool
     /// `U'_ξ` (`outputs×inputs`, as ``multiply(_:_:_:positions:tiles:)`` reads it) for each
     /// position, packed once for the AVX-512 or AVX2 kernels' products; empty with OpenBLAS.
+    /// With ``readsPackedTransposed``, the forward's packed `U_{mirrored(ξ)}` instead.
     let packedWeights: [PackedGEMMOperand]
+    /// `true` for a VJP built by ``init(inputGradientSharing:)`` whose forward's packed operands
+    /// are ``PackedGEMMOperand/readableTransposed``: `packedWeights` are the forward's (the same
+    /// storage), read as their transposes, so that a model holds its F(2×2) weights once, not
+    /// twice, and a gradient pass streams them once per layer from one copy.
+    let readsPackedTransposed: Bool
+
+    /// Entries of `U_ξ` (`K·C`) from which an F(2×2) VJP reads its forward's packed weights
+    /// transposed: 512×512 (1 MiB a position, 16.8 MB a layer, half the L2 per position). On the
+    /// Emerald Rapids VM (2 MiB L2), resnet18's 512-channel layers' single-gradient VJPs took
+    /// 0.90–1.10 ms reading the forward's copy, which the forward had just streamed, against
+    /// 1.27–1.49 from their own. 256×256 stays on its own copy: a 256-channel 14×14 model's
+    /// single-gradient VJP (49 tiles: 48 read transposed, the 49th through a repacked panel)
+    /// took 1.18–1.21 ms a layer against 0.98–1.01 on its own copy (one thread, three alternating
+    /// runs); its weights are read from cache either way.
+    static let transposedPackedMinimum = 1 << 18
 
     /// This convolution without the plain `weights` when the packed ones serve every product (the
     /// packed kernels then run even while OpenBLAS threads its calls), so that a model holds one
@@ -88,6 +104,7 @@ struct WinogradConvolution: Sendable {
         self.outputs = outputs
         readsForwardWeights = false
         packedWeights = Self.pack(u, positions: positions, outputs: outputs, inputs: inputs, readsForwardWeights: false)
+        readsPackedTransposed = false
     }
 
     /// Each position's `U'_ξ` of `u` packed for the selected kernels, or none.
@@ -131,7 +148,12 @@ struct WinogradConvolution: Sendable {
     /// `G g' Gᵀ = P (G g Gᵀ) Pᵀ`: `U'_{(a,b)}[c][k] = U_{(P a, P b)}[k][c]`, the forward's
     /// matrix at the mirrored position, transposed — which the GEMM reads as it is (transposed `A`).
     /// (F(4×4, 3×3)'s points 0, ±1, ±2, ∞ are not closed under `x → 1/x`; its VJP has its own.)
-    init(inputGradientSharing forward: WinogradConvolution) {
+    ///
+    /// With the AVX-512 kernels, a VJP whose `U'_ξ` have at least `transposedPackedMinimum`
+    /// entries reads the forward's packed operands as their transposes (``readsPackedTransposed``)
+    /// instead of packing its own.
+    init(inputGradientSharing forward: WinogradConvolution,
+         transposedPackedMinimum: Int = WinogradConvolution.transposedPackedMinimum) {
         precondition(forward.variant == .f2x2 && !forward.readsForwardWeights,
                      "only an F(2×2, 3×3) forward's weights serve its VJP")
         precondition(!forward.weights.isEmpty, "the forward's plain weights were dropped before its VJP shared them")
@@ -140,8 +162,15 @@ struct WinogradConvolution: Sendable {
         inputs = forward.outputs
         outputs = forward.inputs
         readsForwardWeights = true
-        packedWeights = Self.pack(forward.weights, positions: forward.variant.positions, outputs: forward.inputs,
-                                  inputs: forward.outputs, readsForwardWeights: true)
+        if forward.inputs * forward.outputs >= transposedPackedMinimum, !forward.packedWeights.isEmpty,
+           forward.packedWeights.allSatisfy(\.readableTransposed) {
+            packedWeights = (0..<forward.variant.positions).map { forward.packedWeights[Self.mirrored(position: $0)] }
+            readsPackedTransposed = true
+        } else {
+            packedWeights = Self.pack(forward.weights, positions: forward.variant.positions, outputs: forward.inputs,
+                                      inputs: forward.outputs, readsForwardWeights: true)
+            readsPackedTransposed = false
+        }
     }
 
     /// The forward position `(P a, P b)` that holds VJP position `ξ = 4a + b`'s matrix
@@ -290,6 +319,12 @@ struct WinogradConvolution: Sendable {
     private func multiply(_ u: UnsafePointer<Float>?, _ v: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
                           positions: Range<Int>, tiles: Int) {
         for position in positions {
+            if readsPackedTransposed {
+                GEMM.multiply(transposedPackedA: packedWeights[position], m: outputs, n: tiles, k: inputs,
+                              b: v + position * (inputs + Self.spareRows) * tiles, ldb: tiles,
+                              c: m + position * (outputs + Self.spareRows) * tiles, ldc: tiles)
+                continue
+            }
             // The forward's `U` is `inputs × outputs` here: read it transposed at the mirrored position.
             let stored = readsForwardWeights ? Self.mirrored(position: position) : position
             GEMM.multiply(packedA: packedWeights.isEmpty ? nil : packedWeights[position],

@@ -62,6 +62,10 @@ public struct ConvolutionOperator: Operator {
     public var winogradMinimumChannels = ConvolutionOperator.winogradThreshold
     /// Sizes from which each pass runs by Winograd. Tests set `.always`.
     public var winogradMinimum = WinogradMinimum()
+    /// Entries of a position's transformed weights (`K·C`) from which an F(2×2) VJP reads its
+    /// forward's packed weights as their transposes instead of packing its own
+    /// (``WinogradConvolution/transposedPackedMinimum``). Tests set 1 to run small cases through it.
+    public var winogradTransposedPackedMinimum = WinogradConvolution.transposedPackedMinimum
 
     /// A pass of the convolution.
     public enum Pass: Sendable { case forward, inputGradient }
@@ -213,7 +217,7 @@ public struct ConvolutionOperator: Operator {
             let variant = winogradVariant(geometry: g)
             func inputGradientWeights(_ variant: WinogradVariant) -> WinogradConvolution {
                 if variant == .f2x2, let forward = result.winogradForward, forward.variant == .f2x2 {
-                    WinogradConvolution(inputGradientSharing: forward)
+                    WinogradConvolution(inputGradientSharing: forward, transposedPackedMinimum: winogradTransposedPackedMinimum)
                 } else {
                     WinogradConvolution(inputGradientOf: weights, variant: variant)
                 }

@@ -65,6 +65,36 @@ struct AVX512GEMMTests {
         }
     }
 
+    /// A packed operand read as its transpose (a Winograd forward's `U_ξ` serving its VJP):
+    /// `op(A)ᵀ` is packed (`k` rows, depth `m`) and the product reads it back transposed. Rows
+    /// across two of the packed operand's depth slices (320: two of 160), depths in several slices
+    /// of their own (264: 136 + 128), and columns that make one whole tile (16, 48), several, an
+    /// edge of 1–4 (the narrow kernels through a repacked panel), an edge of 5–15 and more than
+    /// one column block. Poisoned beyond what pack writes.
+    @Test(arguments: [Shape(m: 8, n: 16, k: 8), Shape(m: 16, n: 48, k: 24), Shape(m: 320, n: 49, k: 264),
+                      Shape(m: 24, n: 1, k: 16), Shape(m: 16, n: 3, k: 40), Shape(m: 40, n: 21, k: 8),
+                      Shape(m: 320, n: 16, k: 520), Shape(m: 16, n: 160, k: 16), Shape(m: 8, n: 1001, k: 520)])
+    func transposedPackedOperand(shape: Shape) {
+        #expect(AVX512GEMM.readsTransposed(rows: shape.k, depth: shape.m))
+        for option in GEMMReferenceCheck.options {
+            GEMMReferenceCheck.check(shape, option) { transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc in
+                var packed = [Float](repeating: .nan, count: AVX512GEMM.packedCount(m: k, k: m) + 64)
+                AVX512GEMM.pack(transposeA: !transposeA, m: k, k: m, a: a, lda: lda, into: &packed)
+                AVX512GEMM.multiply(transposedPackedA: packed, packedRows: k, packedDepth: m, n: n, alpha: alpha,
+                                    b: b, ldb: ldb, transposeB: transposeB, beta: beta, c: c, ldc: ldc)
+            }
+        }
+    }
+
+    /// Which packed operands can be read transposed: whole panels of rows, of depth and of
+    /// every depth slice.
+    @Test func readsTransposedOnlyWholePanels() {
+        #expect(AVX512GEMM.readsTransposed(rows: 512, depth: 512) && AVX512GEMM.readsTransposed(rows: 8, depth: 320))
+        // 7 rows; depth 12; depth 264 in slices of 132.
+        #expect(!AVX512GEMM.readsTransposed(rows: 7, depth: 8) && !AVX512GEMM.readsTransposed(rows: 8, depth: 12))
+        #expect(!AVX512GEMM.readsTransposed(rows: 8, depth: 264))
+    }
+
     @Test func packWritesPanelsOfEightRowsWithZerosBelow() {
         // A = [1 2; 3 4] (m 2, k 2): one panel, step 0 = column 0 of A then zeros, step 1 = column 1.
         let a: [Float] = [1, 2, 3, 4]

@@ -186,6 +186,31 @@ import Testing
         }
     }
 
+    /// An F(2×2) VJP that reads its forward's packed weights as their transposes (with the
+    /// AVX-512 kernels; `winogradTransposedPackedMinimum` 1 lets 8- and 16-channel layers do it):
+    /// forward, VJP and finite differences against the reference, with the tiles cut as chosen,
+    /// one per block and 20 per block. Where the kernels cannot (AVX2, OpenBLAS) the VJP packs
+    /// its own and the results are checked the same.
+    @Test(arguments: [nil, 1, 20])
+    func inputGradientReadingTheForwardsPackedWeightsTransposed(gemmWidth: Int?) throws {
+        for (input, weights): (TensorShape, TensorShape) in [([8, 7, 9], [16, 8, 3, 3]), ([16, 5, 6], [8, 16, 3, 3])] {
+            var op = winogradOperator(weights: weights, padding: .symmetric(1), variant: .f2x2)
+            op.winogradTransposedPackedMinimum = 1
+            op.gemmWidthOverride = gemmWidth
+            let g = try op.window.geometry(inputHeight: input[1], inputWidth: input[2])
+            let prepared = try #require(op.prepared(inputShapes: [input]) as? ConvolutionOperator)
+            let vjp = try #require(prepared.winogradInputGradient(rows: 1, geometry: g))
+            #expect(vjp.readsForwardWeights && vjp.readsPackedTransposed == (GEMM.selectedKernels == .avx512))
+            // The default keeps these small layers on their own packed copy.
+            let ownCopy = try #require(winogradOperator(weights: weights, padding: .symmetric(1), variant: .f2x2)
+                .prepared(inputShapes: [input]) as? ConvolutionOperator)
+            #expect(ownCopy.winogradInputGradient(rows: 1, geometry: g)?.readsPackedTransposed == false)
+            try checkGraph(singleNodeGraph(op, inputShape: input), reference: { x in
+                Reference.convolution(x, input, op)
+            }, batch: 3)
+        }
+    }
+
     /// On a 14×14 map (16 tiles of 4×4) a VJP call of one cotangent row takes 2×2 tiles, from
     /// weights shared with the forward (`winogradInputGradientFewTiles`), and a call of two rows
     /// or more (32 tiles of 4×4) takes 4×4 tiles; a 28×28 map (49 tiles) takes 4×4 for one row
