@@ -229,6 +229,14 @@ public enum AVX512GEMM {
         let panelRows = GEMMMicroKernel.rows
         var i = rows.lowerBound
         var panelA = packedA
+        if columns.count == 16 {
+            // One 16-column panel: three row panels at a time (three streams of A).
+            while i + 3 * panelRows <= rows.upperBound {
+                GEMMMicroKernel.tile16ThreePanels(kc, panelA, packedB, c + i * ldc + columns.lowerBound, ldc, alpha, accumulate)
+                panelA += 3 * panelRows * kc
+                i += 3 * panelRows
+            }
+        }
         while i < rows.upperBound {
             let rowCount = min(panelRows, rows.upperBound - i)
             var j = columns.lowerBound

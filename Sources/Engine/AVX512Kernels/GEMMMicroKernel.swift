@@ -27,6 +27,44 @@ enum GEMMMicroKernel {
         body(vectors: 1, kc, a, b, c, ldc, alpha, accumulate)
     }
 
+    /// ``tile16(_:_:_:_:_:_:_:)`` for three consecutive panels of `A` at once (`a`, `a + 8·kc`,
+    /// `a + 16·kc`): a 24×16 tile, rows `8p + r` at `c + (8p + r)·ldc`. For products of 16 columns
+    /// whose `A` streams from memory (a Winograd position's `U_ξ` on a 7×7 map at batch 1), three
+    /// pages are read side by side instead of one after the other.
+    @inline(never)
+    static func tile16ThreePanels(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                                  _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, _ accumulate: Bool) {
+        typealias V = SIMD16<Float>
+        var x0 = V(), x1 = V(), x2 = V(), x3 = V(), x4 = V(), x5 = V(), x6 = V(), x7 = V()
+        var y0 = V(), y1 = V(), y2 = V(), y3 = V(), y4 = V(), y5 = V(), y6 = V(), y7 = V()
+        var z0 = V(), z1 = V(), z2 = V(), z3 = V(), z4 = V(), z5 = V(), z6 = V(), z7 = V()
+        var pa = a, pb = b
+        let second = rows * kc, third = 2 * rows * kc
+        for _ in 0..<kc {
+            let b0 = load(pb)
+            @inline(__always) func panel(_ p: UnsafePointer<Float>, _ s0: inout V, _ s1: inout V, _ s2: inout V, _ s3: inout V,
+                                         _ s4: inout V, _ s5: inout V, _ s6: inout V, _ s7: inout V) {
+                s0 = s0.addingProduct(V(repeating: p[0]), b0); s1 = s1.addingProduct(V(repeating: p[1]), b0)
+                s2 = s2.addingProduct(V(repeating: p[2]), b0); s3 = s3.addingProduct(V(repeating: p[3]), b0)
+                s4 = s4.addingProduct(V(repeating: p[4]), b0); s5 = s5.addingProduct(V(repeating: p[5]), b0)
+                s6 = s6.addingProduct(V(repeating: p[6]), b0); s7 = s7.addingProduct(V(repeating: p[7]), b0)
+            }
+            panel(pa, &x0, &x1, &x2, &x3, &x4, &x5, &x6, &x7)
+            panel(pa + second, &y0, &y1, &y2, &y3, &y4, &y5, &y6, &y7)
+            panel(pa + third, &z0, &z1, &z2, &z3, &z4, &z5, &z6, &z7)
+            pa += rows
+            pb += 16
+        }
+        let scale = V(repeating: alpha)
+        @inline(__always) func put(_ r: Int, _ x: V) {
+            let p = c + r * ldc
+            store(accumulate ? load(p) + x * scale : x * scale, p)
+        }
+        put(0, x0); put(1, x1); put(2, x2); put(3, x3); put(4, x4); put(5, x5); put(6, x6); put(7, x7)
+        put(8, y0); put(9, y1); put(10, y2); put(11, y3); put(12, y4); put(13, y5); put(14, y6); put(15, y7)
+        put(16, z0); put(17, z1); put(18, z2); put(19, z3); put(20, z4); put(21, z5); put(22, z6); put(23, z7)
+    }
+
     /// The same product for a tile of `columns` ≤ 4 columns (a panel's last few): the vectors
     /// run down the 8 rows instead, and the depth is split into `8 / columns` interleaved chains
     /// so that eight sums are in flight. A 16-wide tile costs 8 vector FMAs per step whatever

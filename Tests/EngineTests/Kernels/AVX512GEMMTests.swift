@@ -7,7 +7,8 @@ import Testing
 /// (``GEMMReferenceCheck``), on shapes that hit every edge of its blocking: rows not a multiple
 /// of the 8-row panel, columns ending in a 16-, 32- or 48-wide panel or 1–15 columns into one,
 /// depths split into several slices, more rows than one row block and more columns than one
-/// column block — packing `A` block by block and from a whole packed copy.
+/// column block, 16 columns (three row panels per kernel call) — packing `A` block by block and
+/// from a whole packed copy.
 @Suite(.enabled(if: CPUFlags.current()?.isSuperset(of: CPUFlags.avx512) == true,
                 "this CPU does not report AVX-512"))
 struct AVX512GEMMTests {
@@ -21,6 +22,8 @@ struct AVX512GEMMTests {
         // remainder of their interleaved chains.
         Shape(m: 16, n: 2, k: 257), Shape(m: 8, n: 50, k: 7), Shape(m: 24, n: 51, k: 13), Shape(m: 8, n: 52, k: 9),
         Shape(m: 16, n: 196, k: 35),
+        // 16 columns: three row panels at a time (24 rows), then the rest panel by panel.
+        Shape(m: 30, n: 16, k: 300), Shape(m: 48, n: 16, k: 7), Shape(m: 1030, n: 16, k: 9),
     ]
 
     @Test(arguments: shapes)
