@@ -104,54 +104,48 @@ public enum AVX512GEMM {
                                 beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
         precondition(readsTransposed(rows: k, depth: m), "a packed \(k)×\(m) operand cannot be read transposed")
         guard GEMMOutput.prepare(c, rows: m, columns: n, ldc: ldc, depth: k, alpha: alpha, beta: beta) else { return }
-        let buffers = packingBuffers.current
-        // The packed operand's depth slices (this product's rows) and this product's depth
-        // slices, whole panels of the packed operand.
-        let rowSlice = sliceDepth(m)
-        let depthSlice = (sliceDepth(k) + panelRows - 1) / panelRows * panelRows
-        let columnBlock = max(panelColumns, columnBlockBytes / 4 / depthSlice / panelColumns * panelColumns)
-        var p0 = 0
-        while p0 < k {
-            let depth = p0..<min(k, p0 + depthSlice), kc = depth.count
-            let accumulate = p0 > 0 || beta != 0
-            var j0 = 0
-            while j0 < n {
-                let columns = j0..<min(n, j0 + columnBlock)
-                GEMMPacking.packB(b, ldb: ldb, transposed: transposeB, depth: depth, columns: columns, into: buffers.b)
-                var i = 0
-                while i < m {
-                    // Rows i…i+7 are columns i…i+7 of the packed slice that holds them; depth step
-                    // p0 starts panel p0 / 8 of that slice.
-                    let slice = i / rowSlice * rowSlice, sliceCount = min(m, slice + rowSlice) - slice
-                    let panelA = packed + k * slice + p0 * sliceCount + (i - slice) * panelRows
-                    let aStride = panelRows * sliceCount
-                    var j = columns.lowerBound
-                    var panelB = UnsafePointer(buffers.b)
-                    while j < columns.upperBound {
-                        let count = min(panelColumns, columns.upperBound - j)
-                        let width = (count + 15) / 16 * 16
-                        if count == width {
-                            transposedTileKernel(width)(kc, panelA, aStride, panelB, c + i * ldc + j, ldc, alpha, accumulate)
-                        } else if count <= 4 {
-                            // A panel's last few columns: the narrow kernels, on these 8 rows
-                            // packed as a plain panel (only for such an edge; for every tile it
-                            // cost 12 % of a 256-channel VJP on 49 tiles).
-                            GEMMPacking.packTransposedPanel(panelA, aStride: aStride, depth: kc, into: buffers.a)
-                            GEMMMicroKernel.narrow(columns: count, kc, buffers.a, panelB, bStride: width, c + i * ldc + j,
-                                                   ldc, alpha, accumulate)
-                        } else {
-                            transposedTileKernel(width)(kc, panelA, aStride, panelB, buffers.tile, panelColumns, alpha, false)
-                            GEMMOutput.writeEdgeTile(buffers.tile, tileStride: panelColumns, rows: panelRows, columns: count,
-                                                     into: c + i * ldc + j, ldc: ldc, accumulate: accumulate)
-                        }
-                        panelB += width * kc
-                        j += count
-                    }
-                    i += panelRows
+        run(m: m, n: n, k: k, alpha: alpha, a: .transposedPacked(packed), b: b, ldb: ldb, transposeB: transposeB,
+            beta: beta, c: c, ldc: ldc)
+    }
+
+    /// Every 8-row tile of rows `rows` of `Aᵀ` times a packed column block, `A` packed as in
+    /// ``multiply(transposedPackedA:packedRows:packedDepth:n:alpha:b:ldb:transposeB:beta:c:ldc:)``
+    /// (`packedRows` rows, depth `m`), for this product's depth steps `depth`: rows `i…i+7` are
+    /// columns `i…i+7` of the packed slice that holds them, and step `depth.lowerBound` starts
+    /// that slice's panel `depth.lowerBound / 8`.
+    private static func multiplyTransposedPacked(_ packed: UnsafePointer<Float>, packedRows k: Int, m: Int,
+                                                 _ packedB: UnsafePointer<Float>, rows: Range<Int>, columns: Range<Int>,
+                                                 depth: Range<Int>, alpha: Float, accumulate: Bool,
+                                                 c: UnsafeMutablePointer<Float>, ldc: Int, buffers: GEMMPackingBuffers) {
+        let rowSlice = sliceDepth(m), kc = depth.count
+        var i = rows.lowerBound
+        while i < rows.upperBound {
+            let slice = i / rowSlice * rowSlice, sliceCount = min(m, slice + rowSlice) - slice
+            let panelA = packed + k * slice + depth.lowerBound * sliceCount + (i - slice) * panelRows
+            let aStride = panelRows * sliceCount
+            var j = columns.lowerBound
+            var panelB = packedB
+            while j < columns.upperBound {
+                let count = min(panelColumns, columns.upperBound - j)
+                let width = (count + 15) / 16 * 16
+                if count == width {
+                    transposedTileKernel(width)(kc, panelA, aStride, panelB, c + i * ldc + j, ldc, alpha, accumulate)
+                } else if count <= 4 {
+                    // A panel's last few columns: the narrow kernels, on these 8 rows packed as a
+                    // plain panel (only for such an edge; for every tile it cost 12 % of a
+                    // 256-channel VJP on 49 tiles).
+                    GEMMPacking.packTransposedPanel(panelA, aStride: aStride, depth: kc, into: buffers.a)
+                    GEMMMicroKernel.narrow(columns: count, kc, buffers.a, panelB, bStride: width, c + i * ldc + j,
+                                           ldc, alpha, accumulate)
+                } else {
+                    transposedTileKernel(width)(kc, panelA, aStride, panelB, buffers.tile, panelColumns, alpha, false)
+                    GEMMOutput.writeEdgeTile(buffers.tile, tileStride: panelColumns, rows: panelRows, columns: count,
+                                             into: c + i * ldc + j, ldc: ldc, accumulate: accumulate)
                 }
-                j0 = columns.upperBound
+                panelB += width * kc
+                j += count
             }
-            p0 = depth.upperBound
+            i += panelRows
         }
     }
 
@@ -170,6 +164,8 @@ public enum AVX512GEMM {
         case unpacked(UnsafePointer<Float>, lda: Int, transposed: Bool)
         /// All `rows` rows packed, of which the product uses those from `firstRow` on.
         case packed(UnsafePointer<Float>, rows: Int, firstRow: Int)
+        /// `op(A)ᵀ` packed (`k` rows, depth `m`), read as its transpose.
+        case transposedPacked(UnsafePointer<Float>)
     }
 
     /// Depth slices of equal size, each at most depthBlock.
@@ -187,7 +183,9 @@ public enum AVX512GEMM {
     private static func run(m: Int, n: Int, k: Int, alpha: Float, a: OperandA, b: UnsafePointer<Float>, ldb: Int,
                             transposeB: Bool, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
         let buffers = packingBuffers.current
-        let sliceDepth = sliceDepth(k)
+        // A transposed packed operand's depth steps are taken a whole panel of it at a time.
+        var sliceDepth = sliceDepth(k)
+        if case .transposedPacked = a { sliceDepth = (sliceDepth + panelRows - 1) / panelRows * panelRows }
         let columnBlock = max(panelColumns, columnBlockBytes / 4 / sliceDepth / panelColumns * panelColumns)
         var p0 = 0
         while p0 < k {
@@ -205,13 +203,21 @@ public enum AVX512GEMM {
                 case let .packed(whole, packedRows, firstRow):
                     // rowBlock and firstRow are whole numbers of panels: block i0 starts at panel (firstRow + i0) / 8.
                     packedA = whole + paddedRows(packedRows) * p0 + (firstRow + i0) * depth.count
+                case let .transposedPacked(whole):
+                    packedA = whole
                 }
                 var j0 = 0
                 while j0 < n {
                     let columns = j0..<min(n, j0 + columnBlock)
                     GEMMPacking.packB(b, ldb: ldb, transposed: transposeB, depth: depth, columns: columns, into: buffers.b)
-                    multiplyPacked(packedA, buffers.b, rows: rows, columns: columns, depth: depth.count,
-                                   alpha: alpha, accumulate: accumulate, c: c, ldc: ldc, tile: buffers.tile)
+                    if case .transposedPacked = a {
+                        multiplyTransposedPacked(packedA, packedRows: k, m: m, buffers.b, rows: rows, columns: columns,
+                                                 depth: depth, alpha: alpha, accumulate: accumulate, c: c, ldc: ldc,
+                                                 buffers: buffers)
+                    } else {
+                        multiplyPacked(packedA, buffers.b, rows: rows, columns: columns, depth: depth.count,
+                                       alpha: alpha, accumulate: accumulate, c: c, ldc: ldc, tile: buffers.tile)
+                    }
                     j0 = columns.upperBound
                 }
                 i0 = rows.upperBound
