@@ -14,11 +14,16 @@ enum Im2Col {
     /// `rows·Wo`; wider when several frames' columns sit side by side).
     static func unfold(_ input: UnsafePointer<Float>, channels: Int, geometry g: WindowGeometry,
                        outputRows: Range<Int>? = nil, into columns: UnsafeMutablePointer<Float>,
-                       rowStride: Int? = nil) {
+                       rowStride: Int? = nil, loops: Im2ColLoops = .selected) {
         let band = outputRows ?? 0..<g.outputHeight
         let outputWidth = g.outputWidth
         let rowStride = rowStride ?? band.count * outputWidth
         let stride = g.strideWidth
+        if stride == 2 {
+            unfoldColumnStride2(input, channels: channels, geometry: g, band: band, into: columns, rowStride: rowStride,
+                                loops: loops)
+            return
+        }
         var row = columns
         for channel in 0..<channels {
             let plane = input + channel * g.inputPlane
@@ -42,8 +47,6 @@ enum Im2Col {
                         let inside = destination + lower
                         if stride == 1 {
                             for k in 0..<(upper - lower) { inside[k] = source[k] }
-                        } else if stride == 2 {
-                            copyEvenElements(source, count: upper - lower, into: inside)
                         } else {
                             for k in 0..<(upper - lower) { inside[k] = source[k * stride] }
                         }
@@ -55,20 +58,29 @@ enum Im2Col {
         }
     }
 
-    /// `destination[k] = source[2k]` for `k < count`, eight at a time from sixteen consecutive
-    /// source values (a column stride of 2: resnet18's stem and strided layers). Reads no
-    /// further than `source[2·(count − 1)]`, the last value it copies.
-    @inline(__always)
-    static func copyEvenElements(_ source: UnsafePointer<Float>, count: Int, into destination: UnsafeMutablePointer<Float>) {
-        var k = 0
-        // Sixteen source values end at source[2k + 15] ≤ source[2·(count − 1)] while k + 9 ≤ count.
-        while k + 9 <= count {
-            store(load(SIMD16<Float>.self, source + 2 * k).evenHalf, destination + k)
-            k += 8
-        }
-        while k < count {
-            destination[k] = source[2 * k]
-            k += 1
+    /// ``unfold(_:channels:geometry:outputRows:into:rowStride:loops:)`` at column stride 2: each
+    /// row of `columns` by the build's `unfoldStride2` (even pixels split off whole vectors).
+    private static func unfoldColumnStride2(_ input: UnsafePointer<Float>, channels: Int, geometry g: WindowGeometry,
+                                            band: Range<Int>, into columns: UnsafeMutablePointer<Float>, rowStride: Int,
+                                            loops: Im2ColLoops) {
+        var row = columns
+        for channel in 0..<channels {
+            let plane = input + channel * g.inputPlane
+            for i in 0..<g.kernelHeight {
+                let rowOffset = i * g.dilationHeight
+                let validRows = g.validOutputRows(offset: rowOffset).clamped(to: band)
+                let relativeRows = (validRows.lowerBound - band.lowerBound)..<(validRows.upperBound - band.lowerBound)
+                for j in 0..<g.kernelWidth {
+                    let columnOffset = j * g.dilationWidth
+                    let valid = g.validOutputColumns(offset: columnOffset)
+                    // The band's first row's pixel for column valid.lowerBound (read only on valid rows).
+                    let source = plane + (band.lowerBound * g.strideHeight - g.padTop + rowOffset) * g.inputWidth
+                        + valid.lowerBound * 2 - g.padLeft + columnOffset
+                    loops.unfoldStride2(source, g.strideHeight * g.inputWidth, band.count, relativeRows, valid,
+                                        g.outputWidth, row)
+                    row += rowStride
+                }
+            }
         }
     }
 
@@ -77,20 +89,20 @@ enum Im2Col {
     /// padding are discarded.
     ///
     /// At column stride 2 without column dilation, taps `j` and `j + 1` of a kernel row write the
-    /// even and the odd pixels of one run of the output row: they are added as pairs
-    /// (``foldTapPair(_:_:into:count:)``), 8 positions of each at a time, instead of one strided
-    /// pixel at a time. Every pixel still receives its terms in the same order (by channel, kernel
+    /// even and the odd pixels of one run of the output row: they are added as pairs, 8 positions
+    /// of each at a time (`Im2ColKernels.foldStride2`, in the build ``Im2ColLoops`` chose),
+    /// instead of one strided pixel at a time. Every pixel still receives its terms in the same order (by channel, kernel
     /// row, tap, output row), so the sums are the same as the plain loop's.
     static func fold(_ columns: UnsafePointer<Float>, channels: Int, geometry g: WindowGeometry,
                      outputRows: Range<Int>? = nil, addingInto output: UnsafeMutablePointer<Float>,
-                     rowStride: Int? = nil) {
+                     rowStride: Int? = nil, loops: Im2ColLoops = .selected) {
         let band = outputRows ?? 0..<g.outputHeight
         let outputWidth = g.outputWidth
         let rowStride = rowStride ?? band.count * outputWidth
         let stride = g.strideWidth
         if stride == 2 && g.dilationWidth == 1 {
             foldColumnStride2(columns, channels: channels, geometry: g, band: band, addingInto: output,
-                              rowStride: rowStride)
+                              rowStride: rowStride, loops: loops)
             return
         }
         var row = columns
@@ -122,61 +134,33 @@ enum Im2Col {
         }
     }
 
-    /// ``fold(_:channels:geometry:outputRows:addingInto:rowStride:)`` at column stride 2 and
-    /// column dilation 1: taps `(0, 1), (2, 3), …` of each kernel row in pairs, a last odd tap alone.
+    /// ``fold(_:channels:geometry:outputRows:addingInto:rowStride:loops:)`` at column stride 2 and
+    /// column dilation 1: taps `(0, 1), (2, 3), …` of each kernel row in pairs, a last odd tap
+    /// alone, each over the band's rows by the build's `foldStride2`.
     private static func foldColumnStride2(_ columns: UnsafePointer<Float>, channels: Int, geometry g: WindowGeometry,
                                           band: Range<Int>, addingInto output: UnsafeMutablePointer<Float>,
-                                          rowStride: Int) {
+                                          rowStride: Int, loops: Im2ColLoops) {
         let outputWidth = g.outputWidth
         for channel in 0..<channels {
             let plane = output + channel * g.inputPlane
             for i in 0..<g.kernelHeight {
                 let rowOffset = i * g.dilationHeight
                 let validRows = g.validOutputRows(offset: rowOffset).clamped(to: band)
+                guard !validRows.isEmpty else { continue }
                 let kernelRow = columns + (channel * g.kernelHeight + i) * g.kernelWidth * rowStride
                 var j = 0
                 while j < g.kernelWidth {
                     let paired = j + 1 < g.kernelWidth
                     let first = g.validOutputColumns(offset: j)
                     let second = paired ? g.validOutputColumns(offset: j + 1) : first.lowerBound..<first.lowerBound
-                    // Tap j + 1 reads one pixel further right than tap j: it starts no later and
-                    // ends no later, so the positions both reach are `first.lowerBound ..<
-                    // second.upperBound`, with only tap j + 1 left of them and only tap j right of them.
-                    let both = first.lowerBound..<max(first.lowerBound, second.upperBound)
-                    for outputRow in validRows {
-                        let line = plane + (outputRow * g.strideHeight - g.padTop + rowOffset) * g.inputWidth - g.padLeft + j
-                        let firstSource = kernelRow + j * rowStride + (outputRow - band.lowerBound) * outputWidth
-                        let secondSource = firstSource + rowStride
-                        // Tap j writes line[2k], tap j + 1 writes line[2k + 1].
-                        for k in second.lowerBound..<min(second.upperBound, first.lowerBound) {
-                            line[2 * k + 1] += secondSource[k]
-                        }
-                        foldTapPair(firstSource + both.lowerBound, secondSource + both.lowerBound,
-                                    into: line + 2 * both.lowerBound, count: both.count)
-                        for k in both.upperBound..<first.upperBound { line[2 * k] += firstSource[k] }
-                    }
+                    let line = plane + (validRows.lowerBound * g.strideHeight - g.padTop + rowOffset) * g.inputWidth
+                        - g.padLeft + j
+                    let firstSource = kernelRow + j * rowStride + (validRows.lowerBound - band.lowerBound) * outputWidth
+                    loops.foldStride2(firstSource, paired ? firstSource + rowStride : firstSource, outputWidth, first,
+                                      second, validRows.count, line, g.strideHeight * g.inputWidth)
                     j += 2
                 }
             }
-        }
-    }
-
-    /// `destination[2k] += even[k]`, `destination[2k + 1] += odd[k]` for `k < count`.
-    @inline(__always)
-    private static func foldTapPair(_ even: UnsafePointer<Float>, _ odd: UnsafePointer<Float>,
-                                    into destination: UnsafeMutablePointer<Float>, count: Int) {
-        var k = 0
-        while k + 8 <= count {
-            let a = load(SIMD8<Float>.self, even + k), b = load(SIMD8<Float>.self, odd + k)
-            let pairs = SIMD16<Float>(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3],
-                                      a[4], b[4], a[5], b[5], a[6], b[6], a[7], b[7])
-            store(load(SIMD16<Float>.self, destination + 2 * k) + pairs, destination + 2 * k)
-            k += 8
-        }
-        while k < count {
-            destination[2 * k] += even[k]
-            destination[2 * k + 1] += odd[k]
-            k += 1
         }
     }
 }

@@ -6,12 +6,20 @@ import Testing
 /// ow·sW − padLeft + j·dW)` of channel `c` when that pixel is inside the map. The terms reach
 /// each pixel in the same order as in the definition, so the sums must be equal, not just close.
 /// The cases at column stride 2 exercise the paired-tap path (vector runs, their edges, a last
-/// odd tap, maps too narrow for a vector); the others the plain loop.
+/// odd tap, maps too narrow for a vector); the others the plain loop. Both tests run each build
+/// of the stride-2 runs (``Im2ColLoops``: portable, and AVX-512 and AVX2 on a CPU that has them).
 ///
 /// `Im2Col.unfold` (im2col) against the same definition read the other way: entry `(row, oh, ow)`
 /// is that pixel, or 0 outside the map. At column stride 2 its runs are copied eight at a time
-/// from sixteen consecutive pixels; the cases' widths leave runs of every length modulo 8.
+/// or sixteen at a time from thirty-two or sixteen consecutive pixels; the cases' widths leave
+/// runs of every length modulo 8, and two wide maps runs of several 16-pixel steps.
 @Suite struct Im2ColTests {
+    #if arch(x86_64)
+    static let builds: [KernelSelection.Kernels] = [.portable] + ActivationBuildTests.supported
+    #else
+    static let builds: [KernelSelection.Kernels] = [.portable]
+    #endif
+
     struct Case: CustomTestStringConvertible, Sendable {
         var name: String
         var channels = 2
@@ -27,6 +35,10 @@ import Testing
         Case(name: "7×7/2 pad 3 on 40×37 (resnet stem, odd width)", height: 40, width: 37, kernel: (7, 7),
              strides: (2, 2), pads: (3, 3, 3, 3)),
         Case(name: "3×3/2 pad 1 on 35×34", height: 35, width: 34, kernel: (3, 3), strides: (2, 2), pads: (1, 1, 1, 1)),
+        Case(name: "7×7/2 pad 3 on 9×229 (115 columns)", height: 9, width: 229, kernel: (7, 7), strides: (2, 2),
+             pads: (3, 3, 3, 3)),
+        Case(name: "3×3/2 pad 1 on 7×102 (51 columns)", height: 7, width: 102, kernel: (3, 3), strides: (2, 2),
+             pads: (1, 1, 1, 1)),
         Case(name: "2×2/2 no pad on 33×36", height: 33, width: 36, kernel: (2, 2), strides: (2, 2), pads: (0, 0, 0, 0)),
         Case(name: "1×4/2, asymmetric pads 0/3/1/0", height: 9, width: 41, kernel: (1, 4), strides: (1, 2),
              pads: (0, 3, 1, 0)),
@@ -96,7 +108,7 @@ import Testing
 
     /// All output rows with tight rows, then bands of output rows inside columns whose rows are
     /// wider than the band (as when several frames' columns sit side by side).
-    @Test(arguments: cases) func foldMatchesTheDefinition(_ c: Case) throws {
+    @Test(arguments: builds, cases) func foldMatchesTheDefinition(_ build: KernelSelection.Kernels, _ c: Case) throws {
         let g = try Self.geometry(c)
         let rows = c.channels * g.kernelArea
         var generator = SeededGenerator(seed: UInt64(c.height * 1000 + c.width))
@@ -109,7 +121,7 @@ import Testing
             columns.withUnsafeBufferPointer { source in
                 output.withUnsafeMutableBufferPointer { destination in
                     Im2Col.fold(source.baseAddress!, channels: c.channels, geometry: g, outputRows: band,
-                                addingInto: destination.baseAddress!, rowStride: rowStride)
+                                addingInto: destination.baseAddress!, rowStride: rowStride, loops: .build(build))
                 }
             }
             let mismatches = zip(output, expected).filter { $0 != $1 }.count
@@ -134,7 +146,7 @@ import Testing
 
     /// All output rows and bands of them, with tight and wider rows; the entries between rows
     /// (wider rows) hold NaN before and must still hold it after.
-    @Test(arguments: cases) func unfoldMatchesTheDefinition(_ c: Case) throws {
+    @Test(arguments: builds, cases) func unfoldMatchesTheDefinition(_ build: KernelSelection.Kernels, _ c: Case) throws {
         let g = try Self.geometry(c)
         let rows = c.channels * g.kernelArea
         var generator = SeededGenerator(seed: UInt64(c.height * 7 + c.width))
@@ -147,7 +159,7 @@ import Testing
             input.withUnsafeBufferPointer { source in
                 columns.withUnsafeMutableBufferPointer { destination in
                     Im2Col.unfold(source.baseAddress!, channels: c.channels, geometry: g, outputRows: band,
-                                  into: destination.baseAddress!, rowStride: rowStride)
+                                  into: destination.baseAddress!, rowStride: rowStride, loops: .build(build))
                 }
             }
             let mismatches = zip(columns, expected).filter { $0.bitPattern != $1.bitPattern }.count
