@@ -245,7 +245,8 @@ struct WinogradConvolution: Sendable {
         let activation = activation.winogradOutputActivation
         let positions = variant.positions
         let width = Self.targetTiles(inputs: inputs, outputs: outputs, override: widthOverride)
-        let plan = ColumnBlocking.Plan(items: items, gridHeight: g.tileRows, gridWidth: g.tileColumns, width: width)
+        let plan = ColumnBlocking.Plan(items: items, gridHeight: g.tileRows, gridWidth: g.tileColumns, width: width,
+                                       threads: threads)
         let rowScratch = Self.rowScratch(variant, tileColumns: g.tileColumns,
                                          blockTiles: ColumnBlocking.maximumColumns(width: width, gridWidth: g.tileColumns))
         weights.withUnsafeBufferPointer { u in

@@ -458,7 +458,8 @@ public struct ConvolutionOperator: Operator {
                 return
             }
             let width = ColumnBlocking.targetWidth(depth: depth, override: gemmWidthOverride)
-            let plan = ColumnBlocking.Plan(items: invocation.batch, gridHeight: g.outputHeight, gridWidth: outputWidth, width: width)
+            let plan = ColumnBlocking.Plan(items: invocation.batch, gridHeight: g.outputHeight, gridWidth: outputWidth, width: width,
+                                           threads: invocation.team.count)
             let (threads, parts) = threading(team: invocation.team, blocks: plan.count,
                                              multiplyAdds: invocation.batch * plane * depth * groupOutputs)
             // Small maps: im2col through a table of offsets, at the start of thread 0's scratch.
@@ -656,7 +657,7 @@ public struct ConvolutionOperator: Operator {
                         && transposed.shift(column: transposed.columnClasses[phase.columnClass][0], phase: phase, geometry: g) == 0
                     let width = ColumnBlocking.targetWidth(depth: depth, override: gemmWidthOverride)
                     let plan = ColumnBlocking.Plan(items: invocation.rows, gridHeight: phase.gridHeight, gridWidth: gridWidth,
-                                                   width: width)
+                                                   width: width, threads: invocation.team.count)
                     let (threads, parts) = threading(team: invocation.team, blocks: plan.count,
                                                      multiplyAdds: invocation.rows * gridPlane * depth * groupInputs)
                     // Small grids: gather through a table of offsets, at the start of thread 0's scratch.
@@ -775,7 +776,8 @@ public struct ConvolutionOperator: Operator {
         let inputFrame = invocation.inputShapes[0].elementCount, outputFrame = invocation.outputShape.elementCount
         let plane = g.outputPlane, outputWidth = g.outputWidth
         let width = ColumnBlocking.targetWidth(depth: depth, override: gemmWidthOverride)
-        let plan = ColumnBlocking.Plan(items: invocation.rows, gridHeight: g.outputHeight, gridWidth: outputWidth, width: width)
+        let plan = ColumnBlocking.Plan(items: invocation.rows, gridHeight: g.outputHeight, gridWidth: outputWidth, width: width,
+                                       threads: invocation.team.count)
         // col2im of two bands of one row adds onto shared pixels: a work unit is all the blocks
         // of one row (bands) or one block of whole rows (items), never part of a row.
         let units = plan.bands ? invocation.rows : plan.count
@@ -783,11 +785,11 @@ public struct ConvolutionOperator: Operator {
                                                 multiplyAdds: invocation.rows * plane * depth * groupOutputs)
         // Fewer rows than threads and input channels that do not split evenly over them (an RGB
         // stem's 3): the threads take bands instead, in two rounds, even bands then odd ones,
-        // when the input rows two bands apart fold onto cannot meet: the band between them (never
-        // the last, the only one that may be short) spans more rows than a window's overhang.
+        // when the input rows two bands apart fold onto cannot meet: the band between them (at
+        // least the shortest band's rows) spans more rows than a window's overhang.
         let bandRounds = plan.bands && channelParts > 1 && groupInputs % channelParts != 0
             && plan.bandsPerItem >= 2 * threads
-            && (plan.rowsPerBand + 1) * g.strideHeight > (g.kernelHeight - 1) * g.dilationHeight
+            && (plan.shortestBand + 1) * g.strideHeight > (g.kernelHeight - 1) * g.dilationHeight
         let parts = bandRounds ? 1 : channelParts
         weights.values.withUnsafeBufferPointer { w in
             for group in 0..<groups {
