@@ -28,6 +28,15 @@
 #   LOOP_REPEATS  repeats of PyTorch's per-class loop  [$REPEATS]
 #   BATCHES       batch sizes for the torchvision models        [1]
 #   CNN_BATCHES   batch sizes for the bundled model (paper-cnn) [1 16 64]
+#   ROUNDS        extra paired rounds per case           [0]
+#
+# Paired rounds (ROUNDS=N): after each case's two runs, N more rounds of the
+# same saliencyd bench, then pytorch_reference.py --skip-loop (no paper's loop),
+# saved as $BENCH_DIR/<case>.round<R>.{saliencyd,pytorch}.json. On a shared,
+# noisy machine the speed moves within minutes; a ratio taken from two runs
+# seconds apart, repeated, is steadier than one run of each. The table then
+# adds, per case, the gradient and Jacobian ratios of every round (the main
+# runs as round 0) and their medians.
 #
 # OPENBLAS_* variables in the environment are passed through untouched (they
 # tune saliencyd's OpenBLAS; PyTorch uses MKL/oneDNN and records them only).
@@ -45,6 +54,7 @@ REPEATS=${REPEATS:-10}
 LOOP_REPEATS=${LOOP_REPEATS:-$REPEATS}
 BATCHES=${BATCHES:-1}
 CNN_BATCHES=${CNN_BATCHES:-1 16 64}
+ROUNDS=${ROUNDS:-0}
 BUNDLED_MODEL=models/fashion-mnist-cnn.onnx
 
 die() { echo "compare.sh: $*" >&2; exit 1; }
@@ -111,6 +121,15 @@ for model in "${models[@]}"; do
         run_logged "$BENCH_DIR/$case_name.pytorch.json" "$PYTHON" tools/bench/pytorch_reference.py \
             "${ref_args[@]}" --batch "$batch" --threads "$THREADS" --repeats "$REPEATS" \
             --loop-repeats "$LOOP_REPEATS"
+        rm -f "$BENCH_DIR/$case_name".round*.json
+        if [ "$pytorch_only" -eq 0 ]; then
+            for round in $(seq 1 "$ROUNDS"); do
+                run_logged "$BENCH_DIR/$case_name.round$round.saliencyd.json" "$SALIENCYD" bench --model "$onnx" \
+                    --batch "$batch" --threads "$THREADS" --repeats "$REPEATS" --json
+                run_logged "$BENCH_DIR/$case_name.round$round.pytorch.json" "$PYTHON" tools/bench/pytorch_reference.py \
+                    "${ref_args[@]}" --batch "$batch" --threads "$THREADS" --repeats "$REPEATS" --skip-loop
+            done
+        fi
         cases+=("$case_name")
     done
 done

@@ -5,7 +5,10 @@ Reads, for every CASE given, ``DIR/CASE.pytorch.json`` (output of
 pytorch_reference.py) and, if present, ``DIR/CASE.saliencyd.json`` (output of
 ``saliencyd bench --json``), and prints one Markdown document: machine, date,
 the commands that produced the files, the table, and how every derived column
-is defined.  Uses only the standard library.
+is defined.  Paired rounds (``DIR/CASE.roundR.{saliencyd,pytorch}.json``,
+compare.sh's ROUNDS) add a second table: each round's gradient and Jacobian
+ratios, the main runs as round 0, and their medians.  Uses only the standard
+library.
 
 Usage:
   make_table.py --dir DIR --commands DIR/commands.txt CASE [CASE ...]
@@ -17,6 +20,8 @@ import datetime
 import json
 import os
 import platform
+import re
+import statistics
 import subprocess
 from pathlib import Path
 
@@ -68,6 +73,46 @@ def load(path: Path) -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
+def paired_rounds(directory: Path, case: str, sd: dict | None, pt: dict) -> list[tuple[dict, dict]]:
+    """The case's paired (saliencyd, PyTorch) results: the main runs, then rounds 1, 2, … in order
+    (a round missing either file is left out)."""
+    pairs = [(sd, pt)] if sd else []
+    numbers = sorted(int(m.group(1)) for f in directory.glob(f"{case}.round*.saliencyd.json")
+                     if (m := re.fullmatch(re.escape(case) + r"\.round(\d+)\.saliencyd\.json", f.name)))
+    for n in numbers:
+        round_sd = load(directory / f"{case}.round{n}.saliencyd.json")
+        round_pt = load(directory / f"{case}.round{n}.pytorch.json")
+        if round_sd and round_pt:
+            pairs.append((round_sd, round_pt))
+    return pairs
+
+
+def round_ratios(pairs: list[tuple[dict, dict]], sd_key: str, pt_key: str) -> list[float]:
+    return [s[sd_key] / p[pt_key] for s, p in pairs
+            if s.get(sd_key) is not None and p.get(pt_key)]
+
+
+def rounds_row(name: str, batch: str, pairs: list[tuple[dict, dict]]) -> list[str]:
+    """One row of the paired-rounds table: per-round ratios, their medians, the time ranges."""
+    grad = round_ratios(pairs, "gradient_ms", "saliency_ms")
+    jac = round_ratios(pairs, "jacobian_ms", "jacobian_ms")
+
+    def listed(values: list[float]) -> str:
+        return ", ".join(f"{v:.2f}" for v in values) if values else "—"
+
+    def median(values: list[float]) -> str:
+        return f"**{statistics.median(values):.2f}**" if values else "—"
+
+    def span(values: list[float]) -> str:
+        return f"{fmt_ms(min(values))}–{fmt_ms(max(values))}" if values else "—"
+
+    return [name, batch, str(len(pairs)), listed(grad), median(grad), listed(jac), median(jac),
+            span([s["gradient_ms"] for s, _ in pairs if s.get("gradient_ms") is not None]),
+            span([p["saliency_ms"] for _, p in pairs if p.get("saliency_ms") is not None]),
+            span([s["jacobian_ms"] for s, _ in pairs if s.get("jacobian_ms") is not None]),
+            span([p["jacobian_ms"] for _, p in pairs if p.get("jacobian_ms") is not None])]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dir", required=True, type=Path)
@@ -77,6 +122,7 @@ def main() -> int:
 
     m = machine()
     rows, notes, first_pt, sd_kernels, sd_gemm = [], [], None, {}, {}
+    round_rows = []
     for case in args.cases:
         pt = load(args.dir / f"{case}.pytorch.json")
         sd = load(args.dir / f"{case}.saliencyd.json")
@@ -123,6 +169,9 @@ def main() -> int:
                 notes.append(f"{case}: {who} p90/p10 > {NOISY_SPREAD} for {', '.join(wide)}: noisy")
         if sd is None:
             notes.append(f"{case}: no saliencyd result (PyTorch half only)")
+        pairs = paired_rounds(args.dir, case, sd, pt)
+        if len(pairs) > 1:
+            round_rows.append(rounds_row(name, str(pt["batch"]), pairs))
 
     header = ["model", "input", "B", "T", "K", "GFLOP/img",
               "sd fwd", "sd grad", "sd Jac",
@@ -181,6 +230,13 @@ def main() -> int:
         "  the 1024³ sgemm check) and the PyTorch script (torch, the model, all its timed passes,",
         "  the paper's loop included); `—` where a JSON file predates the field.",
     ]
+    if round_rows:
+        out += ["", "Paired rounds (the main runs above as round 0, then compare.sh's ROUNDS: saliencyd",
+                "bench and pytorch_reference.py --skip-loop back to back, round after round):", "",
+                "| model | B | rounds | sd grad ÷ (a) by round | median | sd Jac ÷ (c) by round | median "
+                "| sd grad ms | pt (a) ms | sd Jac ms | pt (c) ms |",
+                "|---|---|---:|---|---:|---|---:|---:|---:|---:|---:|"]
+        out += ["| " + " | ".join(r) + " |" for r in round_rows]
     if any(r[5].endswith("†") for r in rows):
         out.append("- † GFLOP/img from PyTorch's `torch.utils.flop_counter` (no saliencyd result).")
     if notes:
