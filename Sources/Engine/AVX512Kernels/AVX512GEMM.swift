@@ -209,14 +209,19 @@ public enum AVX512GEMM {
                 var j0 = 0
                 while j0 < n {
                     let columns = j0..<min(n, j0 + columnBlock)
-                    GEMMPacking.packB(b, ldb: ldb, transposed: transposeB, depth: depth, columns: columns, into: buffers.b)
                     if case .transposedPacked = a {
+                        GEMMPacking.packB(b, ldb: ldb, transposed: transposeB, depth: depth, columns: columns, into: buffers.b)
                         multiplyTransposedPacked(packedA, packedRows: k, m: m, buffers.b, rows: rows, columns: columns,
                                                  depth: depth, alpha: alpha, accumulate: accumulate, c: c, ldc: ldc,
                                                  buffers: buffers)
+                    } else if readsBInPlace(transposed: transposeB, ldb: ldb) {
+                        multiplyPacked(packedA, .inPlace(b + depth.lowerBound * ldb + columns.lowerBound, ldb: ldb),
+                                       rows: rows, columns: columns, depth: depth.count, alpha: alpha,
+                                       accumulate: accumulate, c: c, ldc: ldc, buffers: buffers)
                     } else {
-                        multiplyPacked(packedA, buffers.b, rows: rows, columns: columns, depth: depth.count,
-                                       alpha: alpha, accumulate: accumulate, c: c, ldc: ldc, tile: buffers.tile)
+                        GEMMPacking.packB(b, ldb: ldb, transposed: transposeB, depth: depth, columns: columns, into: buffers.b)
+                        multiplyPacked(packedA, .packed(buffers.b), rows: rows, columns: columns, depth: depth.count,
+                                       alpha: alpha, accumulate: accumulate, c: c, ldc: ldc, buffers: buffers)
                     }
                     j0 = columns.upperBound
                 }
@@ -226,19 +231,56 @@ public enum AVX512GEMM {
         }
     }
 
-    /// Every tile of a packed row block times a packed column block. Whole tiles are written in
-    /// place; edge tiles go through `tile` and only their valid part is copied out.
-    private static func multiplyPacked(_ packedA: UnsafePointer<Float>, _ packedB: UnsafePointer<Float>,
+    /// Where ``multiplyPacked(_:_:rows:columns:depth:alpha:accumulate:c:ldc:buffers:)`` reads `B`:
+    /// packed panels (`width·kc` floats each, steps `width` apart), or `B` itself from the column
+    /// block's first column, steps `ldb` apart.
+    private enum OperandB {
+        case packed(UnsafeMutablePointer<Float>)
+        case inPlace(UnsafePointer<Float>, ldb: Int)
+    }
+
+    /// Whether a product reads `B` in place instead of packing it: `B` not transposed, its rows
+    /// at most ``inPlaceStride`` floats apart (a Winograd position's `V_ξ`, `C` rows of one
+    /// block's tiles, or a band's columns).
+    static func readsBInPlace(transposed: Bool, ldb: Int) -> Bool { !transposed && ldb <= inPlaceStride }
+
+    /// The widest row stride of `B` read in place (4 KiB of floats).
+    static let inPlaceStride = 1024
+
+    /// Every tile of a packed row block times a column block of `B`. Whole tiles are written in
+    /// place; edge tiles go through `tile` and only their valid part is copied out. `B` read in
+    /// place gives its whole 16-, 32- and 48-column panels directly to the kernels; a last panel
+    /// of another width is packed first (zero-padded to whole vectors: in place its vectors, or an
+    /// edge row block's 16-column tile, would read past the block).
+    private static func multiplyPacked(_ packedA: UnsafePointer<Float>, _ operandB: OperandB,
                                        rows: Range<Int>, columns: Range<Int>, depth kc: Int, alpha: Float,
                                        accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int,
-                                       tile: UnsafeMutablePointer<Float>) {
+                                       buffers: GEMMPackingBuffers) {
         let panelRows = GEMMMicroKernel.rows
+        // Each panel of the block: its first step and the stride between steps.
+        let lastCount = (columns.count - 1) % panelColumns + 1
+        var edge: UnsafePointer<Float>?
+        if case let .inPlace(b, ldb) = operandB, lastCount % 16 != 0 {
+            let first = columns.count - lastCount
+            GEMMPacking.packB(b, ldb: ldb, transposed: false, depth: 0..<kc, columns: first..<columns.count, into: buffers.b)
+            edge = UnsafePointer(buffers.b)
+        }
+        @inline(__always) func panel(_ offset: Int, count: Int, width: Int) -> (UnsafePointer<Float>, Int) {
+            switch operandB {
+            case let .packed(packed): return (UnsafePointer(packed) + offset / panelColumns * panelColumns * kc, width)
+            case let .inPlace(b, ldb):
+                if let edge, count == lastCount, offset + count == columns.count { return (edge, width) }
+                return (b + offset, ldb)
+            }
+        }
         var i = rows.lowerBound
         var panelA = packedA
         if columns.count == 16 {
             // One 16-column panel: three row panels at a time (three streams of A).
+            let (b, bStride) = panel(0, count: 16, width: 16)
             while i + 3 * panelRows <= rows.upperBound {
-                GEMMMicroKernel.tile16ThreePanels(kc, panelA, packedB, c + i * ldc + columns.lowerBound, ldc, alpha, accumulate)
+                GEMMMicroKernel.tile16ThreePanels(kc, panelA, b, bStride, c + i * ldc + columns.lowerBound, ldc, alpha,
+                                                  accumulate)
                 panelA += 3 * panelRows * kc
                 i += 3 * panelRows
             }
@@ -246,21 +288,20 @@ public enum AVX512GEMM {
         while i < rows.upperBound {
             let rowCount = min(panelRows, rows.upperBound - i)
             var j = columns.lowerBound
-            var panelB = packedB
             while j < columns.upperBound {
                 let count = min(panelColumns, columns.upperBound - j)
                 let width = (count + 15) / 16 * 16
+                let (b, bStride) = panel(j - columns.lowerBound, count: count, width: width)
                 if rowCount == panelRows && count == width {
-                    tileKernel(width)(kc, panelA, panelB, c + i * ldc + j, ldc, alpha, accumulate)
+                    tileKernel(width)(kc, panelA, b, bStride, c + i * ldc + j, ldc, alpha, accumulate)
                 } else if rowCount == panelRows && count <= 4 {
-                    GEMMMicroKernel.narrow(columns: count, kc, panelA, panelB, bStride: width, c + i * ldc + j, ldc,
+                    GEMMMicroKernel.narrow(columns: count, kc, panelA, b, bStride: bStride, c + i * ldc + j, ldc,
                                            alpha, accumulate)
                 } else {
-                    tileKernel(width)(kc, panelA, panelB, tile, panelColumns, alpha, false)
-                    GEMMOutput.writeEdgeTile(tile, tileStride: panelColumns, rows: rowCount, columns: count,
+                    tileKernel(width)(kc, panelA, b, bStride, buffers.tile, panelColumns, alpha, false)
+                    GEMMOutput.writeEdgeTile(buffers.tile, tileStride: panelColumns, rows: rowCount, columns: count,
                                              into: c + i * ldc + j, ldc: ldc, accumulate: accumulate)
                 }
-                panelB += width * kc
                 j += count
             }
             panelA += panelRows * kc
@@ -270,7 +311,7 @@ public enum AVX512GEMM {
 
     @inline(__always)
     private static func tileKernel(_ width: Int)
-        -> (Int, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Float, Bool) -> Void {
+        -> (Int, UnsafePointer<Float>, UnsafePointer<Float>, Int, UnsafeMutablePointer<Float>, Int, Float, Bool) -> Void {
         switch width {
         case 48: GEMMMicroKernel.tile48
         case 32: GEMMMicroKernel.tile32

@@ -3,28 +3,29 @@
 /// to three 16-float vectors per row) accumulated over `kc` steps in 8·W/16 vector registers.
 ///
 /// Layouts: `a` is a packed panel of `A`, `kc×8` (step `p`'s eight rows side by side, each
-/// broadcast); `b` a packed panel of `B`, `kc×W` (step `p`'s `W` columns, loaded as vectors).
+/// broadcast); `b` a panel of `B`, `kc×W` (step `p`'s `W` columns, loaded as vectors), steps
+/// `bStride` floats apart: `W` in a packed panel, `B`'s row stride when it is read in place.
 /// `c` is the tile's top-left element of a row-major matrix with row stride `ldc`. The sums are
 /// scaled by `alpha`, then stored (`accumulate == false`) or added to `C`.
 enum GEMMMicroKernel {
     static let rows = 8
 
     @inline(never)
-    static func tile48(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+    static func tile48(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bStride: Int,
                        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, _ accumulate: Bool) {
-        body(vectors: 3, kc, a, b, c, ldc, alpha, accumulate)
+        body(vectors: 3, kc, a, b, bStride: bStride, c, ldc, alpha, accumulate)
     }
 
     @inline(never)
-    static func tile32(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+    static func tile32(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bStride: Int,
                        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, _ accumulate: Bool) {
-        body(vectors: 2, kc, a, b, c, ldc, alpha, accumulate)
+        body(vectors: 2, kc, a, b, bStride: bStride, c, ldc, alpha, accumulate)
     }
 
     @inline(never)
-    static func tile16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+    static func tile16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bStride: Int,
                        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, _ accumulate: Bool) {
-        body(vectors: 1, kc, a, b, c, ldc, alpha, accumulate)
+        body(vectors: 1, kc, a, b, bStride: bStride, c, ldc, alpha, accumulate)
     }
 
     /// ``tile16(_:_:_:_:_:_:_:)`` for three consecutive panels of `A` at once (`a`, `a + 8·kc`,
@@ -32,7 +33,7 @@ enum GEMMMicroKernel {
     /// whose `A` streams from memory (a Winograd position's `U_ξ` on a 7×7 map at batch 1), three
     /// pages are read side by side instead of one after the other.
     @inline(never)
-    static func tile16ThreePanels(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+    static func tile16ThreePanels(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bStride: Int,
                                   _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, _ accumulate: Bool) {
         typealias V = SIMD16<Float>
         var x0 = V(), x1 = V(), x2 = V(), x3 = V(), x4 = V(), x5 = V(), x6 = V(), x7 = V()
@@ -53,7 +54,7 @@ enum GEMMMicroKernel {
             panel(pa + second, &y0, &y1, &y2, &y3, &y4, &y5, &y6, &y7)
             panel(pa + third, &z0, &z1, &z2, &z3, &z4, &z5, &z6, &z7)
             pa += rows
-            pb += 16
+            pb += bStride
         }
         let scale = V(repeating: alpha)
         @inline(__always) func put(_ r: Int, _ x: V) {
@@ -176,19 +177,19 @@ enum GEMMMicroKernel {
     @inline(never)
     static func transposedTile48(_ kc: Int, _ a: UnsafePointer<Float>, aStride: Int, _ b: UnsafePointer<Float>,
                                  _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, _ accumulate: Bool) {
-        body(vectors: 3, kc, a, transposedStride: aStride, b, c, ldc, alpha, accumulate)
+        body(vectors: 3, kc, a, transposedStride: aStride, b, bStride: 48, c, ldc, alpha, accumulate)
     }
 
     @inline(never)
     static func transposedTile32(_ kc: Int, _ a: UnsafePointer<Float>, aStride: Int, _ b: UnsafePointer<Float>,
                                  _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, _ accumulate: Bool) {
-        body(vectors: 2, kc, a, transposedStride: aStride, b, c, ldc, alpha, accumulate)
+        body(vectors: 2, kc, a, transposedStride: aStride, b, bStride: 32, c, ldc, alpha, accumulate)
     }
 
     @inline(never)
     static func transposedTile16(_ kc: Int, _ a: UnsafePointer<Float>, aStride: Int, _ b: UnsafePointer<Float>,
                                  _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, _ accumulate: Bool) {
-        body(vectors: 1, kc, a, transposedStride: aStride, b, c, ldc, alpha, accumulate)
+        body(vectors: 1, kc, a, transposedStride: aStride, b, bStride: 16, c, ldc, alpha, accumulate)
     }
 
     /// One tile of `vectors`·16 columns; `vectors` is a constant at each call, so the unused
@@ -196,7 +197,7 @@ enum GEMMMicroKernel {
     /// the panels of its transpose (``transposedTile48(_:_:aStride:_:_:_:_:_:)``), also fixed at each call.
     @inline(__always)
     private static func body(vectors: Int, _ kc: Int, _ a: UnsafePointer<Float>, transposedStride: Int? = nil,
-                             _ b: UnsafePointer<Float>,
+                             _ b: UnsafePointer<Float>, bStride: Int,
                              _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, _ accumulate: Bool) {
         typealias V = SIMD16<Float>
         var c00 = V(), c01 = V(), c02 = V(), c10 = V(), c11 = V(), c12 = V()
@@ -204,7 +205,6 @@ enum GEMMMicroKernel {
         var c40 = V(), c41 = V(), c42 = V(), c50 = V(), c51 = V(), c52 = V()
         var c60 = V(), c61 = V(), c62 = V(), c70 = V(), c71 = V(), c72 = V()
         var pa = a, pb = b
-        let width = vectors * 16
         /// One step: row `r`'s `A` value is `a[r·rowStride]`; `B`'s next `width` columns.
         @inline(__always) func step(_ a: UnsafePointer<Float>, rowStride: Int) {
             let b0 = load(pb)
@@ -218,7 +218,7 @@ enum GEMMMicroKernel {
             }
             row(0, &c00, &c01, &c02); row(1, &c10, &c11, &c12); row(2, &c20, &c21, &c22); row(3, &c30, &c31, &c32)
             row(4, &c40, &c41, &c42); row(5, &c50, &c51, &c52); row(6, &c60, &c61, &c62); row(7, &c70, &c71, &c72)
-            pb += width
+            pb += bStride
         }
         if let transposedStride {
             for _ in 0..<(kc / rows) {
