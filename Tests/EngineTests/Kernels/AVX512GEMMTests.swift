@@ -24,9 +24,10 @@ struct AVX512GEMMTests {
         Shape(m: 16, n: 196, k: 35),
         // 16 columns: three row panels at a time (24 rows), then the rest panel by panel.
         Shape(m: 30, n: 16, k: 300), Shape(m: 48, n: 16, k: 7), Shape(m: 1030, n: 16, k: 9),
-        // B not transposed is read in place up to rows 1024 floats apart (every shape above: the
-        // check's rows are n + 3 apart); wider rows are packed, as a transposed B always is.
-        Shape(m: 9, n: 1100, k: 20), Shape(m: 17, n: 1030, k: 33),
+        // B not transposed is read in place up to rows 4096 floats apart (every shape above and
+        // the next: the check's rows are n + 3 apart); wider rows are packed, as a transposed B
+        // always is.
+        Shape(m: 17, n: 1030, k: 33), Shape(m: 9, n: 4100, k: 20),
     ]
 
     @Test(arguments: shapes)
