@@ -8,8 +8,9 @@ import VectorKernels
 /// Blocked as in Goto & van de Geijn (2008), transposed for row-major `C`: depth slices of at
 /// most ``depthBlock`` steps; within one, up to ``rowBlock`` rows of `op(A)` packed into 8-row
 /// panels (broadcast operand), and column blocks of `op(B)` sized to stay in L2 packed into
-/// 48-column panels (vector operand); ``GEMMMicroKernel`` computes each 8×48 tile in 24 registers
-/// (a panel's last 1–4 columns in its narrow kernels).
+/// 48-column panels (vector operand) — or, for a `B` not transposed whose rows are close
+/// (``readsBInPlace(transposed:ldb:)``), read in place; ``GEMMMicroKernel`` computes each 8×48
+/// tile in 24 registers (a panel's last 1–4 columns in its narrow kernels).
 ///
 /// This module is compiled for `skylake-avx512` (AVX-512 F/CD/BW/DQ/VL): call it only on a CPU
 /// that has them (the engine's `KernelSelection` checks `/proc/cpuinfo` first). Each thread
@@ -259,7 +260,7 @@ public enum AVX512GEMM {
                                        accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int,
                                        buffers: GEMMPackingBuffers) {
         let panelRows = GEMMMicroKernel.rows
-        // Each panel of the block: its first step and the stride between steps.
+        // In place, a last panel that is not whole vectors is packed once for all row panels.
         let lastCount = (columns.count - 1) % panelColumns + 1
         var edge: UnsafePointer<Float>?
         if case let .inPlace(b, ldb) = operandB, lastCount % 16 != 0 {
@@ -267,6 +268,7 @@ public enum AVX512GEMM {
             GEMMPacking.packB(b, ldb: ldb, transposed: false, depth: 0..<kc, columns: first..<columns.count, into: buffers.b)
             edge = UnsafePointer(buffers.b)
         }
+        /// The panel `offset` columns into the block: its first step and the stride between steps.
         @inline(__always) func panel(_ offset: Int, count: Int, width: Int) -> (UnsafePointer<Float>, Int) {
             switch operandB {
             case let .packed(packed): return (UnsafePointer(packed) + offset / panelColumns * panelColumns * kc, width)
