@@ -117,7 +117,13 @@ public enum AVX2GEMM {
             var j0 = 0
             while j0 < n {
                 let columns = j0..<min(n, j0 + columnBlock)
-                AVX2GEMMPacking.packB(b, ldb: ldb, transposed: transposeB, depth: depth, columns: columns, into: buffers.b)
+                let operandB: OperandB
+                if InPlaceOperandB.applies(transposed: transposeB, ldb: ldb) {
+                    operandB = .inPlace(b + depth.lowerBound * ldb + columns.lowerBound, ldb: ldb)
+                } else {
+                    AVX2GEMMPacking.packB(b, ldb: ldb, transposed: transposeB, depth: depth, columns: columns, into: buffers.b)
+                    operandB = .packed(buffers.b)
+                }
                 var i0 = 0
                 while i0 < m {
                     let rows = i0..<min(m, i0 + rowBlock)
@@ -131,8 +137,8 @@ public enum AVX2GEMM {
                         // rowBlock and firstRow are whole numbers of panels: block i0 starts at panel (firstRow + i0) / 6.
                         packedA = whole + paddedRows(packedRows) * p0 + (firstRow + i0) * depth.count
                     }
-                    multiplyPacked(packedA, buffers.b, rows: rows, columns: columns, depth: depth.count,
-                                   alpha: alpha, accumulate: accumulate, c: c, ldc: ldc, tile: buffers.tile)
+                    multiplyPacked(packedA, operandB, rows: rows, columns: columns, depth: depth.count,
+                                   alpha: alpha, accumulate: accumulate, c: c, ldc: ldc, buffers: buffers)
                     i0 = rows.upperBound
                 }
                 j0 = columns.upperBound
@@ -141,38 +147,61 @@ public enum AVX2GEMM {
         }
     }
 
-    /// Every tile of a packed row block times a packed column block, one `B` panel against all
+    /// Where ``multiplyPacked(_:_:rows:columns:depth:alpha:accumulate:c:ldc:buffers:)`` reads `B`:
+    /// packed panels, or `B` itself from the column block's first column, steps `ldb` apart
+    /// (when `InPlaceOperandB` applies: the same rule for both builds).
+    private enum OperandB {
+        case packed(UnsafeMutablePointer<Float>)
+        case inPlace(UnsafePointer<Float>, ldb: Int)
+    }
+
+    /// Every tile of a packed row block times a column block of `B`, one `B` panel against all
     /// of the block's `A` panels in turn. Whole tiles are written in place; edge tiles go
-    /// through `tile` and only their valid part is copied out.
-    private static func multiplyPacked(_ packedA: UnsafePointer<Float>, _ packedB: UnsafePointer<Float>,
+    /// through `tile` and only their valid part is copied out. `B` read in place gives its whole
+    /// 16- and 8-column panels directly to the kernels; a last panel of another width is packed
+    /// first into the (then unused) packing buffer, zero-padded to whole vectors.
+    private static func multiplyPacked(_ packedA: UnsafePointer<Float>, _ operandB: OperandB,
                                        rows: Range<Int>, columns: Range<Int>, depth kc: Int, alpha: Float,
                                        accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int,
-                                       tile: UnsafeMutablePointer<Float>) {
+                                       buffers: GEMMPackingBuffers) {
         let panelRows = AVX2GEMMMicroKernel.rows
         var j = columns.lowerBound
-        var panelB = packedB
+        var packedOffset = 0
         while j < columns.upperBound {
             let count = min(panelColumns, columns.upperBound - j)
             let width = AVX2GEMMPacking.panelWidth(count)
             let kernel = width == panelColumns ? AVX2GEMMMicroKernel.tile16 : AVX2GEMMMicroKernel.tile8
+            let panelB: UnsafePointer<Float>, bStride: Int
+            switch operandB {
+            case let .packed(packed): (panelB, bStride) = (UnsafePointer(packed) + packedOffset, width)
+            case let .inPlace(b, ldb):
+                if count == width {
+                    (panelB, bStride) = (b + (j - columns.lowerBound), ldb)
+                } else {
+                    AVX2GEMMPacking.packB(b, ldb: ldb, transposed: false, depth: 0..<kc,
+                                          columns: (j - columns.lowerBound)..<(j - columns.lowerBound + count),
+                                          into: buffers.b)
+                    (panelB, bStride) = (UnsafePointer(buffers.b), width)
+                }
+            }
             var i = rows.lowerBound
             var panelA = packedA
             while i < rows.upperBound {
                 let rowCount = min(panelRows, rows.upperBound - i)
                 if rowCount == panelRows && count == width {
-                    kernel(kc, panelA, panelB, c + i * ldc + j, ldc, alpha, accumulate)
+                    kernel(kc, panelA, panelB, bStride, c + i * ldc + j, ldc, alpha, accumulate)
                 } else if rowCount == panelRows && count <= 4 {
-                    AVX2GEMMMicroKernel.narrow(columns: count, kc, panelA, panelB, bStride: width, c + i * ldc + j, ldc,
+                    AVX2GEMMMicroKernel.narrow(columns: count, kc, panelA, panelB, bStride: bStride, c + i * ldc + j, ldc,
                                                alpha, accumulate)
                 } else {
-                    kernel(kc, panelA, panelB, tile, panelColumns, alpha, false)
-                    GEMMOutput.writeEdgeTile(tile, tileStride: panelColumns, rows: rowCount, columns: count,
+                    kernel(kc, panelA, panelB, bStride, buffers.tile, panelColumns, alpha, false)
+                    GEMMOutput.writeEdgeTile(buffers.tile, tileStride: panelColumns, rows: rowCount, columns: count,
                                              into: c + i * ldc + j, ldc: ldc, accumulate: accumulate)
                 }
                 panelA += panelRows * kc
                 i += panelRows
             }
-            panelB += width * kc
+            packedOffset += width * kc
             j += count
         }
     }

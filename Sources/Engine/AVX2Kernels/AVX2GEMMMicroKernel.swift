@@ -5,34 +5,35 @@
 /// Haswell `sgemm` kernel.
 ///
 /// Layouts: `a` is a packed panel of `A`, `kc×6` (step `p`'s six rows side by side, each
-/// broadcast); `b` a packed panel of `B`, `kc×W` (step `p`'s `W` columns, loaded as vectors).
+/// broadcast); `b` a panel of `B`, `kc×W` (step `p`'s `W` columns, loaded as vectors), steps
+/// `bStride` floats apart: `W` in a packed panel, `B`'s row stride when it is read in place.
 /// `c` is the tile's top-left element of a row-major matrix with row stride `ldc`. The sums are
 /// scaled by `alpha`, then stored (`accumulate == false`) or added to `C`.
 enum AVX2GEMMMicroKernel {
     static let rows = 6
 
     @inline(never)
-    static func tile16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+    static func tile16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bStride: Int,
                        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, _ accumulate: Bool) {
-        body(vectors: 2, kc, a, b, c, ldc, alpha, accumulate)
+        body(vectors: 2, kc, a, b, bStride, c, ldc, alpha, accumulate)
     }
 
     @inline(never)
-    static func tile8(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+    static func tile8(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bStride: Int,
                       _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, _ accumulate: Bool) {
-        body(vectors: 1, kc, a, b, c, ldc, alpha, accumulate)
+        body(vectors: 1, kc, a, b, bStride, c, ldc, alpha, accumulate)
     }
 
     /// One tile of `vectors`·8 columns; `vectors` is a constant at each call, so the unused
     /// accumulators and branches fold away.
     @inline(__always)
     private static func body(vectors: Int, _ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                             _ bStride: Int,
                              _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, _ accumulate: Bool) {
         typealias V = SIMD8<Float>
         var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
         var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
         var pa = a, pb = b
-        let width = vectors * 8
         for _ in 0..<kc {
             let b0 = loadVector(pb)
             let b1 = vectors > 1 ? loadVector(pb + 8) : V()
@@ -44,7 +45,7 @@ enum AVX2GEMMMicroKernel {
             row(0, &c00, &c01); row(1, &c10, &c11); row(2, &c20, &c21)
             row(3, &c30, &c31); row(4, &c40, &c41); row(5, &c50, &c51)
             pa += rows
-            pb += width
+            pb += bStride
         }
         let scale = V(repeating: alpha)
         @inline(__always) func put(_ r: Int, _ x0: V, _ x1: V) {

@@ -240,15 +240,11 @@ public enum AVX512GEMM {
         case inPlace(UnsafePointer<Float>, ldb: Int)
     }
 
-    /// Whether a product reads `B` in place instead of packing it: `B` not transposed, its rows
-    /// at most ``inPlaceStride`` floats apart (a Winograd position's `V_ξ`, `C` rows of one
-    /// block's tiles; a band's im2col columns, about 1 MiB: the resnet18 stem's forward 1.40–1.78
-    /// → 1.22–1.63 ms with the limit raised from 1024, seven alternating rounds). A convolution
-    /// VJP's `dY` rows, a whole map apart (12 544 floats for the stem), are still packed.
-    static func readsBInPlace(transposed: Bool, ldb: Int) -> Bool { !transposed && ldb <= inPlaceStride }
-
-    /// The widest row stride of `B` read in place, in floats (16 KiB).
-    static let inPlaceStride = 4096
+    /// Whether a product reads `B` in place instead of packing it (`InPlaceOperandB`: not
+    /// transposed, rows at most 4096 floats apart; with the limit raised from 1024 to take a
+    /// band's im2col columns too, the resnet18 stem's forward went 1.40–1.78 → 1.22–1.63 ms,
+    /// seven alternating rounds).
+    static func readsBInPlace(transposed: Bool, ldb: Int) -> Bool { InPlaceOperandB.applies(transposed: transposed, ldb: ldb) }
 
     /// Every tile of a packed row block times a column block of `B`. Whole tiles are written in
     /// place; edge tiles go through `tile` and only their valid part is copied out. `B` read in

@@ -9,6 +9,18 @@ import Darwin
 // and writing an edge tile back. `@inlinable`, so each kernel target compiles the loops for its
 // own instruction set.
 
+/// When a blocked product reads `op(B)` in place instead of packing it (both builds' rule): `B`
+/// not transposed, its rows at most ``widestStride`` floats apart — a Winograd position's `V_ξ`
+/// (`C` rows of one block's tiles) or a band's im2col columns, just written and in cache, which
+/// packing copied once more. A convolution VJP's `dY` rows, a whole map apart, are still packed.
+public enum InPlaceOperandB {
+    /// The widest row stride of `B` read in place, in floats (16 KiB).
+    public static let widestStride = 4096
+
+    @inlinable
+    public static func applies(transposed: Bool, ldb: Int) -> Bool { !transposed && ldb <= widestStride }
+}
+
 /// One thread's packing buffers for a blocked GEMM: a block of packed `op(A)` panels, a block of
 /// packed `op(B)` panels, and one register tile for the edges.
 public final class GEMMPackingBuffers {
