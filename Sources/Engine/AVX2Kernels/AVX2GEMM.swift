@@ -117,8 +117,8 @@ public enum AVX2GEMM {
             var j0 = 0
             while j0 < n {
                 let columns = j0..<min(n, j0 + columnBlock)
-                let operandB: OperandB
-                if InPlaceOperandB.applies(transposed: transposeB, ldb: ldb) {
+                let operandB: GEMMOperandB
+                if GEMMOperandB.readsInPlace(transposed: transposeB, ldb: ldb) {
                     operandB = .inPlace(b + depth.lowerBound * ldb + columns.lowerBound, ldb: ldb)
                 } else {
                     AVX2GEMMPacking.packB(b, ldb: ldb, transposed: transposeB, depth: depth, columns: columns, into: buffers.b)
@@ -147,20 +147,12 @@ public enum AVX2GEMM {
         }
     }
 
-    /// Where ``multiplyPacked(_:_:rows:columns:depth:alpha:accumulate:c:ldc:buffers:)`` reads `B`:
-    /// packed panels, or `B` itself from the column block's first column, steps `ldb` apart
-    /// (when `InPlaceOperandB` applies: the same rule for both builds).
-    private enum OperandB {
-        case packed(UnsafeMutablePointer<Float>)
-        case inPlace(UnsafePointer<Float>, ldb: Int)
-    }
-
     /// Every tile of a packed row block times a column block of `B`, one `B` panel against all
     /// of the block's `A` panels in turn. Whole tiles are written in place; edge tiles go
     /// through `tile` and only their valid part is copied out. `B` read in place gives its whole
     /// 16- and 8-column panels directly to the kernels; a last panel of another width is packed
     /// first into the (then unused) packing buffer, zero-padded to whole vectors.
-    private static func multiplyPacked(_ packedA: UnsafePointer<Float>, _ operandB: OperandB,
+    private static func multiplyPacked(_ packedA: UnsafePointer<Float>, _ operandB: GEMMOperandB,
                                        rows: Range<Int>, columns: Range<Int>, depth kc: Int, alpha: Float,
                                        accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int,
                                        buffers: GEMMPackingBuffers) {

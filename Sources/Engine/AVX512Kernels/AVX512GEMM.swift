@@ -9,7 +9,7 @@ import VectorKernels
 /// most ``depthBlock`` steps; within one, up to ``rowBlock`` rows of `op(A)` packed into 8-row
 /// panels (broadcast operand), and column blocks of `op(B)` sized to stay in L2 packed into
 /// 48-column panels (vector operand) — or, for a `B` not transposed whose rows are close
-/// (``readsBInPlace(transposed:ldb:)``), read in place; ``GEMMMicroKernel`` computes each 8×48
+/// (`GEMMOperandB.readsInPlace`), read in place; ``GEMMMicroKernel`` computes each 8×48
 /// tile in 24 registers (a panel's last 1–4 columns in its narrow kernels).
 ///
 /// This module is compiled for `skylake-avx512` (AVX-512 F/CD/BW/DQ/VL): call it only on a CPU
@@ -215,7 +215,7 @@ public enum AVX512GEMM {
                         multiplyTransposedPacked(packedA, packedRows: k, m: m, buffers.b, rows: rows, columns: columns,
                                                  depth: depth, alpha: alpha, accumulate: accumulate, c: c, ldc: ldc,
                                                  buffers: buffers)
-                    } else if readsBInPlace(transposed: transposeB, ldb: ldb) {
+                    } else if GEMMOperandB.readsInPlace(transposed: transposeB, ldb: ldb) {
                         multiplyPacked(packedA, .inPlace(b + depth.lowerBound * ldb + columns.lowerBound, ldb: ldb),
                                        rows: rows, columns: columns, depth: depth.count, alpha: alpha,
                                        accumulate: accumulate, c: c, ldc: ldc, buffers: buffers)
@@ -232,26 +232,12 @@ public enum AVX512GEMM {
         }
     }
 
-    /// Where ``multiplyPacked(_:_:rows:columns:depth:alpha:accumulate:c:ldc:buffers:)`` reads `B`:
-    /// packed panels (`width·kc` floats each, steps `width` apart), or `B` itself from the column
-    /// block's first column, steps `ldb` apart.
-    private enum OperandB {
-        case packed(UnsafeMutablePointer<Float>)
-        case inPlace(UnsafePointer<Float>, ldb: Int)
-    }
-
-    /// Whether a product reads `B` in place instead of packing it (`InPlaceOperandB`: not
-    /// transposed, rows at most 4096 floats apart; with the limit raised from 1024 to take a
-    /// band's im2col columns too, the resnet18 stem's forward went 1.40–1.78 → 1.22–1.63 ms,
-    /// seven alternating rounds).
-    static func readsBInPlace(transposed: Bool, ldb: Int) -> Bool { InPlaceOperandB.applies(transposed: transposed, ldb: ldb) }
-
     /// Every tile of a packed row block times a column block of `B`. Whole tiles are written in
     /// place; edge tiles go through `tile` and only their valid part is copied out. `B` read in
     /// place gives its whole 16-, 32- and 48-column panels directly to the kernels; a last panel
     /// of another width is packed first (zero-padded to whole vectors: in place its vectors, or an
     /// edge row block's 16-column tile, would read past the block).
-    private static func multiplyPacked(_ packedA: UnsafePointer<Float>, _ operandB: OperandB,
+    private static func multiplyPacked(_ packedA: UnsafePointer<Float>, _ operandB: GEMMOperandB,
                                        rows: Range<Int>, columns: Range<Int>, depth kc: Int, alpha: Float,
                                        accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int,
                                        buffers: GEMMPackingBuffers) {

@@ -39,9 +39,8 @@ struct ColumnBlocking {
     /// rows and one of 7.)
     struct Plan {
         let gridHeight: Int
-        /// Band mode: grid rows of the widest and the narrowest band, and bands per item; items
-        /// mode: items per block.
-        let rowsPerBand: Int, shortestBand: Int, bandsPerItem: Int
+        /// Band mode: bands per item (1 in items mode); items mode: items per block.
+        let bandsPerItem: Int
         let itemsPerBlock: Int
         let items: Int
         let count: Int
@@ -52,7 +51,7 @@ struct ColumnBlocking {
             self.items = items
             self.gridHeight = gridHeight
             guard items > 0, plane > 0 else {
-                (rowsPerBand, shortestBand, bandsPerItem, itemsPerBlock, count, bands) = (1, 1, 0, 1, 0, true)
+                (bandsPerItem, itemsPerBlock, count, bands) = (0, 1, 0, true)
                 return
             }
             if plane >= width || items == 1 {
@@ -62,16 +61,18 @@ struct ColumnBlocking {
                     while (items * bandsPerItem) % threads != 0, bandsPerItem < gridHeight { bandsPerItem += 1 }
                 }
                 self.bandsPerItem = bandsPerItem
-                rowsPerBand = (gridHeight + bandsPerItem - 1) / bandsPerItem
-                shortestBand = gridHeight / bandsPerItem
                 (itemsPerBlock, count, bands) = (1, items * bandsPerItem, true)
             } else {
                 let blocks = (items * plane + width - 1) / width
                 itemsPerBlock = (items + blocks - 1) / blocks
-                (rowsPerBand, shortestBand, bandsPerItem) = (gridHeight, gridHeight, 1)
+                bandsPerItem = 1
                 (count, bands) = ((items + itemsPerBlock - 1) / itemsPerBlock, false)
             }
         }
+
+        /// Grid rows of the widest and of the narrowest band (all of them in items mode).
+        var rowsPerBand: Int { (gridHeight + max(bandsPerItem, 1) - 1) / max(bandsPerItem, 1) }
+        var shortestBand: Int { gridHeight / max(bandsPerItem, 1) }
 
         subscript(index: Int) -> Block {
             if bands {

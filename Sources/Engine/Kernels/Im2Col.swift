@@ -19,11 +19,6 @@ enum Im2Col {
         let outputWidth = g.outputWidth
         let rowStride = rowStride ?? band.count * outputWidth
         let stride = g.strideWidth
-        if stride == 2 {
-            unfoldColumnStride2(input, channels: channels, geometry: g, band: band, into: columns, rowStride: rowStride,
-                                loops: loops)
-            return
-        }
         var row = columns
         for channel in 0..<channels {
             let plane = input + channel * g.inputPlane
@@ -35,6 +30,18 @@ enum Im2Col {
                     let valid = g.validOutputColumns(offset: columnOffset)
                     let lower = valid.lowerBound, upper = valid.upperBound
                     let firstInputColumn = lower * stride - g.padLeft + columnOffset
+                    if stride == 2 {
+                        // The whole band by the build's run (even pixels split off whole vectors),
+                        // from the band's first row's pixel (read only on valid rows).
+                        let inBand = validRows.clamped(to: band)
+                        loops.unfoldStride2(
+                            plane + (band.lowerBound * g.strideHeight - g.padTop + rowOffset) * g.inputWidth + firstInputColumn,
+                            g.strideHeight * g.inputWidth, band.count,
+                            (inBand.lowerBound - band.lowerBound)..<(inBand.upperBound - band.lowerBound), valid, outputWidth,
+                            row)
+                        row += rowStride
+                        continue
+                    }
                     for outputRow in band {
                         let destination = row + (outputRow - band.lowerBound) * outputWidth
                         guard validRows.contains(outputRow), lower < upper else {
@@ -58,32 +65,6 @@ enum Im2Col {
         }
     }
 
-    /// ``unfold(_:channels:geometry:outputRows:into:rowStride:loops:)`` at column stride 2: each
-    /// row of `columns` by the build's `unfoldStride2` (even pixels split off whole vectors).
-    private static func unfoldColumnStride2(_ input: UnsafePointer<Float>, channels: Int, geometry g: WindowGeometry,
-                                            band: Range<Int>, into columns: UnsafeMutablePointer<Float>, rowStride: Int,
-                                            loops: Im2ColLoops) {
-        var row = columns
-        for channel in 0..<channels {
-            let plane = input + channel * g.inputPlane
-            for i in 0..<g.kernelHeight {
-                let rowOffset = i * g.dilationHeight
-                let validRows = g.validOutputRows(offset: rowOffset).clamped(to: band)
-                let relativeRows = (validRows.lowerBound - band.lowerBound)..<(validRows.upperBound - band.lowerBound)
-                for j in 0..<g.kernelWidth {
-                    let columnOffset = j * g.dilationWidth
-                    let valid = g.validOutputColumns(offset: columnOffset)
-                    // The band's first row's pixel for column valid.lowerBound (read only on valid rows).
-                    let source = plane + (band.lowerBound * g.strideHeight - g.padTop + rowOffset) * g.inputWidth
-                        + valid.lowerBound * 2 - g.padLeft + columnOffset
-                    loops.unfoldStride2(source, g.strideHeight * g.inputWidth, band.count, relativeRows, valid,
-                                        g.outputWidth, row)
-                    row += rowStride
-                }
-            }
-        }
-    }
-
     /// Adds `columns` (`(channels·kH·kW)×(rows·Wo)` for the output rows `outputRows`, rows of
     /// `columns` `rowStride` apart) back onto `output` (`channels×H×W`); entries that fall in the
     /// padding are discarded.
@@ -91,8 +72,8 @@ enum Im2Col {
     /// At column stride 2 without column dilation, taps `j` and `j + 1` of a kernel row write the
     /// even and the odd pixels of one run of the output row: they are added as pairs, 8 positions
     /// of each at a time (`Im2ColKernels.foldStride2`, in the build ``Im2ColLoops`` chose),
-    /// instead of one strided pixel at a time. Every pixel still receives its terms in the same order (by channel, kernel
-    /// row, tap, output row), so the sums are the same as the plain loop's.
+    /// instead of one strided pixel at a time. Every pixel still receives its terms in the same
+    /// order (by channel, kernel row, tap, output row), so the sums are the same as the plain loop's.
     static func fold(_ columns: UnsafePointer<Float>, channels: Int, geometry g: WindowGeometry,
                      outputRows: Range<Int>? = nil, addingInto output: UnsafeMutablePointer<Float>,
                      rowStride: Int? = nil, loops: Im2ColLoops = .selected) {

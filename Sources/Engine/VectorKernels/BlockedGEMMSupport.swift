@@ -9,16 +9,23 @@ import Darwin
 // and writing an edge tile back. `@inlinable`, so each kernel target compiles the loops for its
 // own instruction set.
 
-/// When a blocked product reads `op(B)` in place instead of packing it (both builds' rule): `B`
-/// not transposed, its rows at most ``widestStride`` floats apart — a Winograd position's `V_ξ`
-/// (`C` rows of one block's tiles) or a band's im2col columns, just written and in cache, which
-/// packing copied once more. A convolution VJP's `dY` rows, a whole map apart, are still packed.
-public enum InPlaceOperandB {
+/// Where a blocked product's kernels read `op(B)` (`AVX512GEMM` and `AVX2GEMM` alike): packed
+/// panels (`width·kc` floats each, steps `width` apart), or `B` itself from a column block's
+/// first column, steps `ldb` apart. ``readsInPlace(transposed:ldb:)`` chooses: `B` not
+/// transposed and its rows at most ``widestInPlaceStride`` floats apart — a Winograd position's
+/// `V_ξ` (`C` rows of one block's tiles) or a band's im2col columns, just written and in cache,
+/// which packing copied once more (with the limit raised from 1024 to take the im2col bands too,
+/// the resnet18 stem's forward went 1.40–1.78 → 1.22–1.63 ms, seven alternating rounds). A
+/// convolution VJP's `dY` rows, a whole map apart, are still packed.
+public enum GEMMOperandB {
+    case packed(UnsafeMutablePointer<Float>)
+    case inPlace(UnsafePointer<Float>, ldb: Int)
+
     /// The widest row stride of `B` read in place, in floats (16 KiB).
-    public static let widestStride = 4096
+    public static let widestInPlaceStride = 4096
 
     @inlinable
-    public static func applies(transposed: Bool, ldb: Int) -> Bool { !transposed && ldb <= widestStride }
+    public static func readsInPlace(transposed: Bool, ldb: Int) -> Bool { !transposed && ldb <= widestInPlaceStride }
 }
 
 /// One thread's packing buffers for a blocked GEMM: a block of packed `op(A)` panels, a block of

@@ -22,7 +22,7 @@ struct AVX2GEMMTests {
         // Full 6-row panels ending in 1 or 3 columns (the narrow kernels), with depths below,
         // at and above their unrolled steps and across two slices.
         Shape(m: 6, n: 1, k: 1), Shape(m: 12, n: 33, k: 300), Shape(m: 6, n: 19, k: 7), Shape(m: 13, n: 3, k: 11),
-        // B not transposed is read in place up to rows 4096 floats apart (`InPlaceOperandB`: every
+        // B not transposed is read in place up to rows 4096 floats apart (`GEMMOperandB.readsInPlace`: every
         // shape above, the check's rows being n + 3 apart); wider rows are packed, as a transposed B
         // always is.
         Shape(m: 7, n: 4100, k: 20),
