@@ -7,7 +7,7 @@ import VectorKernels
 public enum AVX2Activations {
     @inline(never)
     public static func swishValues(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) -> Int {
-        SwishKernels.values(x, count: count, into: y)
+        SwishKernels.values(x, count: count, into: y, fused: true)
     }
 
     @inline(never)
@@ -18,6 +18,6 @@ public enum AVX2Activations {
 
     @inline(never)
     public static func sigmoidValues(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) -> Int {
-        SigmoidKernels.values(x, count: count, into: y)
+        SigmoidKernels.values(x, count: count, into: y, fused: true)
     }
 }

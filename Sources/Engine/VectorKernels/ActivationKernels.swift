@@ -5,16 +5,16 @@
 /// time. Each returns how many values it wrote (a multiple of 8); the caller finishes the rest
 /// with its scalar formula.
 public enum SwishKernels {
-    /// `y[i] = x[i]·σ(x[i])`.
+    /// `y[i] = x[i]·σ(x[i])`; `fused` as for `exponential(_:fused:)`.
     @inlinable @inline(__always)
     public static func values(_ x: UnsafePointer<Float>, count: Int,
-                                       into y: UnsafeMutablePointer<Float>) -> Int
+                                       into y: UnsafeMutablePointer<Float>, fused: Bool) -> Int
 {
         let width = 8
         var i = 0
         while i + width <= count {
             let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-            UnsafeMutableRawPointer(y + i).storeBytes(of: v * logisticSigmoid(v), as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(y + i).storeBytes(of: v * logisticSigmoid(v, fused: fused), as: SIMD8<Float>.self)
             i += width
         }
         return i
@@ -48,15 +48,15 @@ public enum SwishKernels {
 
 /// The vector loop of the logistic sigmoid (the engine's `SigmoidOperator`), as ``SwishKernels``.
 public enum SigmoidKernels {
-    /// `y[i] = σ(x[i])`.
+    /// `y[i] = σ(x[i])`; `fused` as for `exponential(_:fused:)`.
     @inlinable @inline(__always)
     public static func values(_ x: UnsafePointer<Float>, count: Int,
-                                       into y: UnsafeMutablePointer<Float>) -> Int
+                                       into y: UnsafeMutablePointer<Float>, fused: Bool) -> Int
 {
         let width = 8
         var i = 0
         while i + width <= count {
-            UnsafeMutableRawPointer(y + i).storeBytes(of: logisticSigmoid(UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)),
+            UnsafeMutableRawPointer(y + i).storeBytes(of: logisticSigmoid(UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self), fused: fused),
                                                       as: SIMD8<Float>.self)
             i += width
         }
@@ -70,7 +70,7 @@ public enum SigmoidKernels {
 public enum PortableActivations {
     @inline(never)
     public static func swishValues(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) -> Int {
-        SwishKernels.values(x, count: count, into: y)
+        SwishKernels.values(x, count: count, into: y, fused: false)
     }
 
     @inline(never)
@@ -81,6 +81,6 @@ public enum PortableActivations {
 
     @inline(never)
     public static func sigmoidValues(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) -> Int {
-        SigmoidKernels.values(x, count: count, into: y)
+        SigmoidKernels.values(x, count: count, into: y, fused: false)
     }
 }
