@@ -86,6 +86,72 @@ import Testing
         }
     }
 
+    /// Outer axes merge into the runs while both operands continue them: a `C×1×1` gate is `C`
+    /// runs of `H·W`, a `1×H×W` plane `C` runs of `H·W` (its channel axis broadcast), equal
+    /// shapes one run, a `1×1×W` row `C·H` runs of `W`; the runs cover the output in order and
+    /// each operand's run starts where the unmerged layout has it.
+    @Test func broadcastLayoutMergesRuns() {
+        let output: TensorShape = [5, 6, 7]
+        let cases: [(TensorShape, Int, Int, Int)] = [  // right operand, runs, run length, its step
+            ([5, 1, 1], 5, 42, 0), ([1, 6, 7], 5, 42, 1), ([5, 6, 7], 1, 210, 1), ([1, 1, 7], 30, 7, 1),
+            ([6, 1], 30, 7, 0), ([], 1, 210, 0),
+        ]
+        for (right, runs, length, step) in cases {
+            let layout = BroadcastLayout(output: output, left: output, right: right)
+            #expect(layout.extents[3] == length && layout.rightStrides[3] == step && layout.leftStrides[3] == 1,
+                    "right operand \(right)")
+            // The right operand's element under output element (c, h, w), broadcast by hand.
+            func rightIndex(_ element: Int) -> Int {
+                let (c, h, w) = (element / 42, element / 7 % 6, element % 7)
+                let padded = [1, 1, 1].dropLast(right.rank) + (0..<right.rank).map { right[$0] }
+                let dims = Array(padded.suffix(3))
+                let (rc, rh, rw) = (dims[0] == 1 ? 0 : c, dims[1] == 1 ? 0 : h, dims[2] == 1 ? 0 : w)
+                return (rc * dims[1] + rh) * dims[2] + rw
+            }
+            var index = 0, next = 0
+            layout.forEachRun { outputOffset, left, rightOffset in
+                #expect(outputOffset == next && left == outputOffset && rightOffset == rightIndex(outputOffset),
+                        "run \(index) of right operand \(right)")
+                next = outputOffset + length
+                index += 1
+            }
+            #expect(index == runs && next == output.elementCount)
+        }
+    }
+
+    /// A gate, a plane and a square of two `16×64×64` frames on merged runs (`C` runs of `H·W`,
+    /// the gate constant along each; one run for the square): one and two threads give the
+    /// reference's floats exactly (the same operation on each element).
+    @Test func broadcastRunsMatchTheReference() throws {
+        let shape: TensorShape = [16, 64, 64]
+        let gate = randomTensor([16, 1, 1], seed: 31, range: 0.5...1.5)
+        let plane = randomTensor([1, 64, 64], seed: 32)
+        var b = GraphBuilder(name: "runs", inputShape: shape)
+        let gated = b.add(MultiplyOperator(operand: .constant(gate)), b.input)
+        let shifted = b.add(AddOperator(operand: .constant(plane)), gated)
+        b.add(MultiplyOperator(), shifted, shifted)
+        let model = try CompiledModel(b.build())
+        var random = SeededGenerator(seed: 33)
+        let input = random.uniform(count: 2 * shape.elementCount, in: -1...1)
+        var expected = [Float](repeating: 0, count: input.count)
+        for frame in 0..<2 {
+            for c in 0..<16 {
+                for p in 0..<4096 {
+                    let i = frame * shape.elementCount + c * 4096 + p
+                    let value = input[i] * gate.values[c] + plane.values[p]
+                    expected[i] = value * value
+                }
+            }
+        }
+        for threads in [1, 2] {
+            let workspace = Workspace(model: model, maxBatch: 2, maxCotangents: 1, threads: threads)
+            try workspace.forward(input, batch: 2)
+            let differing = zip(Array(workspace.outputs), expected).filter { $0 != $1 }.count
+            #expect(workspace.outputs.count == expected.count && differing == 0,
+                    "\(differing) values differ on \(threads) thread(s)")
+        }
+    }
+
     /// `x · sigmoid(mean(x))`: squeeze-excitation gating, `C×H×W · C×1×1`.
     @Test func squeezeExcitationGate() throws {
         let shape: TensorShape = [3, 4, 3]
