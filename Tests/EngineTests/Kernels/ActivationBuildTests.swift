@@ -43,6 +43,30 @@ struct ActivationBuildTests {
         #expect(Array(portableD[..<wideDCount]) == Array(wideD[..<wideDCount]))
     }
 
+    /// The portable build (the fallback on CPUs without AVX2) is the same loops with
+    /// `fused: false`, bit for bit, and within 4 ulp of each wide build.
+    @Test(arguments: supported)
+    func portableBuildIsTheUnfusedLoops(_ kernels: KernelSelection.Kernels) {
+        let wideLoops = ActivationLoops.build(kernels)
+        let x = Self.inputs, count = x.count
+        for sigmoid in [false, true] {
+            var portable = [Float](repeating: .nan, count: count), unfused = portable, wide = portable
+            if sigmoid {
+                _ = PortableActivations.sigmoidValues(x, count: count, into: &portable)
+                _ = SigmoidKernels.values(x, count: count, into: &unfused, fused: false)
+                _ = wideLoops.sigmoidValues(x, count, &wide)
+            } else {
+                _ = PortableActivations.swishValues(x, count: count, into: &portable)
+                _ = SwishKernels.values(x, count: count, into: &unfused, fused: false)
+                _ = wideLoops.swishValues(x, count, &wide)
+            }
+            let written = count / 8 * 8
+            #expect(Array(portable[..<written]) == Array(unfused[..<written]), "sigmoid: \(sigmoid)")
+            let far = (0..<written).filter { abs(portable[$0] - wide[$0]) > 4 * wide[$0].ulp }
+            #expect(far.isEmpty, "sigmoid: \(sigmoid); \(far.count) values more than 4 ulp apart, first at x = \(far.first.map { x[$0] } ?? 0)")
+        }
+    }
+
     @Test(arguments: supported)
     func sigmoidValuesMatchTheBaselineBuild(_ kernels: KernelSelection.Kernels) {
         let wideLoops = ActivationLoops.build(kernels)
