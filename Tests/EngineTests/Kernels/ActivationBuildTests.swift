@@ -25,22 +25,35 @@ struct ActivationBuildTests {
         return values
     }()
 
+    /// A values loop `(x, count, y) -> written` on ``inputs``: how many it wrote, and `y` (NaN
+    /// where it wrote nothing).
+    typealias ValuesLoop = (UnsafePointer<Float>, Int, UnsafeMutablePointer<Float>) -> Int
+    static func run(_ loop: ValuesLoop) -> (written: Int, values: [Float]) {
+        var values = [Float](repeating: .nan, count: inputs.count)
+        let written = values.withUnsafeMutableBufferPointer { loop(inputs, inputs.count, $0.baseAddress!) }
+        return (written, Array(values[..<written]))
+    }
+
+    /// `wide` wrote what `reference` wrote, whole vectors only, bit for bit.
+    static func expectSame(_ reference: (written: Int, values: [Float]), _ wide: (written: Int, values: [Float]),
+                           _ comment: Comment, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(reference.written == inputs.count / 8 * 8 && wide.written == reference.written, comment,
+                sourceLocation: sourceLocation)
+        #expect(reference.values == wide.values, comment, sourceLocation: sourceLocation)
+    }
+
     @Test(arguments: supported)
     func swishValuesAndDerivativesMatchTheBaselineBuild(_ kernels: KernelSelection.Kernels) {
         let wideLoops = ActivationLoops.build(kernels)
-        let x = Self.inputs, count = x.count
-        var reference = [Float](repeating: .nan, count: count), wide = reference
-        let referenceCount = SwishKernels.values(x, count: count, into: &reference, fused: true)
-        let wideCount = wideLoops.swishValues(x, count, &wide)
-        #expect(referenceCount == count / 8 * 8 && wideCount == referenceCount)
-        #expect(Array(reference[..<wideCount]) == Array(wide[..<wideCount]))
+        let reference = Self.run { SwishKernels.values($0, count: $1, into: $2, fused: true) }
+        Self.expectSame(reference, Self.run(wideLoops.swishValues), "swish values")
 
-        let y = reference
-        var portableD = [Float](repeating: .nan, count: count), wideD = portableD
-        let portableDCount = PortableActivations.swishDerivatives(input: x, output: y, count: count, into: &portableD)
-        let wideDCount = wideLoops.swishDerivatives(x, y, count, &wideD)
-        #expect(portableDCount == count / 8 * 8 && wideDCount == portableDCount)
-        #expect(Array(portableD[..<wideDCount]) == Array(wideD[..<wideDCount]))
+        // The derivatives read the forward's output, everything written above and NaN past it.
+        let x = Self.inputs, count = x.count
+        let y = reference.values + [Float](repeating: .nan, count: count - reference.written)
+        let portableD = Self.run { PortableActivations.swishDerivatives(input: $0, output: y, count: $1, into: $2) }
+        let wideD = Self.run { wideLoops.swishDerivatives($0, y, $1, $2) }
+        Self.expectSame(portableD, wideD, "swish derivatives")
     }
 
     /// The portable build (the fallback on CPUs without AVX2) is the same loops with
@@ -48,34 +61,25 @@ struct ActivationBuildTests {
     @Test(arguments: supported)
     func portableBuildIsTheUnfusedLoops(_ kernels: KernelSelection.Kernels) {
         let wideLoops = ActivationLoops.build(kernels)
-        let x = Self.inputs, count = x.count
-        for sigmoid in [false, true] {
-            var portable = [Float](repeating: .nan, count: count), unfused = portable, wide = portable
-            if sigmoid {
-                _ = PortableActivations.sigmoidValues(x, count: count, into: &portable)
-                _ = SigmoidKernels.values(x, count: count, into: &unfused, fused: false)
-                _ = wideLoops.sigmoidValues(x, count, &wide)
-            } else {
-                _ = PortableActivations.swishValues(x, count: count, into: &portable)
-                _ = SwishKernels.values(x, count: count, into: &unfused, fused: false)
-                _ = wideLoops.swishValues(x, count, &wide)
-            }
-            let written = count / 8 * 8
-            #expect(Array(portable[..<written]) == Array(unfused[..<written]), "sigmoid: \(sigmoid)")
-            let far = (0..<written).filter { abs(portable[$0] - wide[$0]) > 4 * wide[$0].ulp }
-            #expect(far.isEmpty, "sigmoid: \(sigmoid); \(far.count) values more than 4 ulp apart, first at x = \(far.first.map { x[$0] } ?? 0)")
+        let cases: [(String, ValuesLoop, ValuesLoop, ValuesLoop)] = [
+            ("swish", PortableActivations.swishValues, { SwishKernels.values($0, count: $1, into: $2, fused: false) },
+             wideLoops.swishValues),
+            ("sigmoid", PortableActivations.sigmoidValues,
+             { SigmoidKernels.values($0, count: $1, into: $2, fused: false) }, wideLoops.sigmoidValues),
+        ]
+        for (name, portableLoop, unfusedLoop, wideLoop) in cases {
+            let portable = Self.run(portableLoop), wide = Self.run(wideLoop)
+            Self.expectSame(Self.run(unfusedLoop), portable, "\(name): portable against unfused")
+            let far = (0..<wide.written).filter { abs(portable.values[$0] - wide.values[$0]) > 4 * wide.values[$0].ulp }
+            #expect(far.isEmpty, "\(name): \(far.count) values more than 4 ulp apart, first at x = \(far.first.map { Self.inputs[$0] } ?? 0)")
         }
     }
 
     @Test(arguments: supported)
     func sigmoidValuesMatchTheBaselineBuild(_ kernels: KernelSelection.Kernels) {
         let wideLoops = ActivationLoops.build(kernels)
-        let x = Self.inputs, count = x.count
-        var reference = [Float](repeating: .nan, count: count), wide = reference
-        let referenceCount = SigmoidKernels.values(x, count: count, into: &reference, fused: true)
-        let wideCount = wideLoops.sigmoidValues(x, count, &wide)
-        #expect(referenceCount == count / 8 * 8 && wideCount == referenceCount)
-        #expect(Array(reference[..<wideCount]) == Array(wide[..<wideCount]))
+        Self.expectSame(Self.run { SigmoidKernels.values($0, count: $1, into: $2, fused: true) },
+                        Self.run(wideLoops.sigmoidValues), "sigmoid values")
     }
 }
 #endif
