@@ -51,7 +51,8 @@ enum DepthwiseConvolution {
         let buffer = scratch + layout.count + planeSlack
         withKernel(g, layout: layout) { kernel in
             for channel in channels {
-                layout.fill(scratch, from: input + channel * g.inputPlane, height: g.inputHeight, width: g.inputWidth)
+                layout.fill(scratch, from: input + channel * g.inputPlane, height: g.inputHeight, width: g.inputWidth,
+                            paddingWritten: channel > channels.lowerBound)
                 for outputChannel in (channel * multiplier)..<((channel + 1) * multiplier) {
                     kernel.setWeights(weights + outputChannel * g.kernelArea, flipped: false)
                     let y = output + outputChannel * g.outputPlane
@@ -87,7 +88,8 @@ enum DepthwiseConvolution {
                         scatter(dy, rowStride: layout.rowStride, rowStep: g.strideHeight, kernel: kernel,
                                 outputHeight: g.outputHeight, outputWidth: g.outputWidth, into: scratch)
                     } else {
-                        layout.fill(scratch, from: dy, height: g.outputHeight, width: g.outputWidth)
+                        layout.fill(scratch, from: dy, height: g.outputHeight, width: g.outputWidth,
+                                    paddingWritten: outputChannel > channels.lowerBound * multiplier)
                         correlate(UnsafePointer(scratch), rowStride: layout.rowStride, rowStep: 1, kernel: kernel, bias: 0,
                                   outputHeight: g.inputHeight, outputWidth: g.inputWidth,
                                   accumulate: accumulate || outputChannel > channel * multiplier, output: dx, buffer: buffer)

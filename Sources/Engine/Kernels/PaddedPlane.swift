@@ -27,36 +27,63 @@ struct PaddedPlane {
         row * rowStride + (column % phases) * phaseWidth + column / phases
     }
 
-    /// Writes `source` (`height×width`) into `plane`, with `padding` everywhere else.
+    /// Writes `source` (`height×width`) into `plane`, with `padding` everywhere else. With
+    /// `paddingWritten`, `plane` already holds this layout's padding for a source of this size
+    /// (an earlier fill of the same scratch, as a depthwise convolution's channels after its
+    /// first): only the cells that hold source elements are written (with two phases or more,
+    /// whole rows that hold one).
+    ///
+    /// The padding rows and each row's column ranges are worked out once per call, and a
+    /// two-phase row's staging buffer gets its padding once: per row, resnet18's max pooling and
+    /// mobilenet_v2's depthwise layers spent as long on integer divisions and re-padding as on
+    /// the copy.
     func fill(_ plane: UnsafeMutablePointer<Float>, from source: UnsafePointer<Float>, height: Int, width: Int,
-              padding: Float = 0) {
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: phases == 2 ? rowStride : 0) { buffer in
-            for r in 0..<rows {
-                let row = plane + r * rowStride, h = r - top
-                guard h >= 0, h < height else {
-                    row.update(repeating: padding, count: rowStride)
-                    continue
+              padding: Float = 0, paddingWritten: Bool = false) {
+        let sourceRows = sourceRows(height: height)
+        if !paddingWritten {
+            plane.update(repeating: padding, count: sourceRows.lowerBound * rowStride)
+            (plane + sourceRows.upperBound * rowStride).update(repeating: padding, count: (rows - sourceRows.upperBound) * rowStride)
+        }
+        switch phases {
+        case 1:
+            let columns = sourceColumns(phase: 0, width: width)
+            for r in sourceRows {
+                let row = plane + r * rowStride, sourceRow = source + (r - top) * width
+                if !paddingWritten {
+                    row.update(repeating: padding, count: columns.lowerBound)
+                    (row + columns.upperBound).update(repeating: padding, count: phaseWidth - columns.upperBound)
                 }
-                if phases == 2 {
-                    fillTwoPhaseRow(row, from: source + h * width, width: width, padding: padding, buffer: buffer.baseAddress!)
-                } else {
-                    fillRow(row, from: source + h * width, width: width, padding: padding)
+                (row + columns.lowerBound).update(from: sourceRow + (columns.lowerBound - left), count: columns.count)
+            }
+        case 2:
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: rowStride) { staging in
+                let buffer = staging.baseAddress!
+                buffer.update(repeating: padding, count: rowStride)
+                let first = max(0, left), end = max(first, min(rowStride, width + left))
+                for r in sourceRows {
+                    (buffer + first).update(from: source + (r - top) * width + (first - left), count: end - first)
+                    splitTwoPhaseRow(buffer, into: plane + r * rowStride)
                 }
+            }
+        default:
+            for r in sourceRows {
+                fillRow(plane + r * rowStride, from: source + (r - top) * width, width: width, padding: padding)
             }
         }
     }
 
-    /// One two-phase row: the source row is copied into `buffer` (``rowStride`` floats) at its
-    /// padded place, padding around it, and split into the even and odd phases eight columns at a
+    /// The padded rows that hold a source row: `0 ≤ r − top < height`.
+    func sourceRows(height: Int) -> Range<Int> {
+        let first = min(max(0, top), rows)
+        return first..<max(first, min(rows, height + top))
+    }
+
+    /// One two-phase row from its padded copy `buffer` (``rowStride`` floats, source at its
+    /// padded place, padding around it), split into the even and odd phases eight columns at a
     /// time. (Splitting the source in place, sixteen columns at a time where they all exist and
     /// one by one at the edges, left resnet18's max pooling spending a fifth of its time copying
     /// the edge columns.)
-    private func fillTwoPhaseRow(_ row: UnsafeMutablePointer<Float>, from sourceRow: UnsafePointer<Float>, width: Int,
-                                 padding: Float, buffer: UnsafeMutablePointer<Float>) {
-        let padded = 2 * phaseWidth
-        buffer.update(repeating: padding, count: padded)
-        let first = max(0, left), end = min(padded, width + left)
-        if end > first { (buffer + first).update(from: sourceRow + (first - left), count: end - first) }
+    private func splitTwoPhaseRow(_ buffer: UnsafePointer<Float>, into row: UnsafeMutablePointer<Float>) {
         var t = 0
         while t + 8 <= phaseWidth {
             let pair = load(SIMD16<Float>.self, buffer + 2 * t)
@@ -71,19 +98,14 @@ struct PaddedPlane {
         }
     }
 
-    /// One row of a plane of one phase or more than two, phase by phase, column by column.
+    /// One row of a plane of more than two phases, phase by phase, column by column.
     private func fillRow(_ row: UnsafeMutablePointer<Float>, from sourceRow: UnsafePointer<Float>, width: Int,
                          padding: Float) {
         for q in 0..<phases {
             let phase = row + q * phaseWidth
             let columns = sourceColumns(phase: q, width: width)
             phase.update(repeating: padding, count: columns.lowerBound)
-            if phases == 1 {
-                phase.advanced(by: columns.lowerBound)
-                    .update(from: sourceRow + (columns.lowerBound - left), count: columns.count)
-            } else {
-                for t in columns { phase[t] = sourceRow[t * phases + q - left] }
-            }
+            for t in columns { phase[t] = sourceRow[t * phases + q - left] }
             (phase + columns.upperBound).update(repeating: padding, count: phaseWidth - columns.upperBound)
         }
     }
@@ -111,26 +133,28 @@ struct PaddedPlane {
         return first..<(first + (end - first) / 8 * 8)
     }
 
-    /// The adjoint of ``fill(_:from:height:width:)``: adds the padded elements that are source
-    /// elements onto `destination` (`height×width`).
+    /// The adjoint of ``fill(_:from:height:width:padding:paddingWritten:)``: adds the padded
+    /// elements that are source elements onto `destination` (`height×width`). Each phase's
+    /// column ranges are worked out once per call, not once per row.
     func fold(_ plane: UnsafePointer<Float>, onto destination: UnsafeMutablePointer<Float>, height: Int, width: Int) {
-        for h in 0..<height {
-            let r = h + top
-            guard r >= 0, r < rows else { continue }
-            let row = plane + r * rowStride, destinationRow = destination + h * width
-            let paired = pairedColumns(width: width)
-            for q in 0..<phases {
-                let phase = row + q * phaseWidth
-                Self.forEach(sourceColumns(phase: q, width: width), outside: paired) { t in
-                    destinationRow[t * phases + q - left] += phase[t]
+        let paired = pairedColumns(width: width)
+        withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: phases) { phaseColumns in
+            for q in 0..<phases { phaseColumns[q] = sourceColumns(phase: q, width: width) }
+            for r in sourceRows(height: height) {
+                let row = plane + r * rowStride, destinationRow = destination + (r - top) * width
+                for q in 0..<phases {
+                    let phase = row + q * phaseWidth
+                    Self.forEach(phaseColumns[q], outside: paired) { t in
+                        destinationRow[t * phases + q - left] += phase[t]
+                    }
                 }
-            }
-            for t in stride(from: paired.lowerBound, to: paired.upperBound, by: 8) {
-                let target = destinationRow + (2 * t - left)
-                var pair = SIMD16<Float>()
-                pair.evenHalf = load(SIMD8<Float>.self, row + t)
-                pair.oddHalf = load(SIMD8<Float>.self, row + phaseWidth + t)
-                store(load(SIMD16<Float>.self, target) + pair, target)
+                for t in stride(from: paired.lowerBound, to: paired.upperBound, by: 8) {
+                    let target = destinationRow + (2 * t - left)
+                    var pair = SIMD16<Float>()
+                    pair.evenHalf = load(SIMD8<Float>.self, row + t)
+                    pair.oddHalf = load(SIMD8<Float>.self, row + phaseWidth + t)
+                    store(load(SIMD16<Float>.self, target) + pair, target)
+                }
             }
         }
     }
