@@ -64,4 +64,27 @@ import Testing
         #expect(m[.active] == nil)
         #expect(m[.inactive] == nil)
     }
+
+    /// The vector loop gives, pixel for pixel and bit for bit, what the per-pixel definition
+    /// (``SaliencyMaps/pixel(_:_:gradients:target:rows:channels:plane:)``) gives: gradients on a
+    /// coarse grid (ties between rows and channels), ±0, a NaN, planes with and without a tail,
+    /// one to three channels, the target first, in the middle and last.
+    @Test(arguments: [(3, 16, 4, 0), (3, 37, 10, 4), (1, 50, 2, 1), (2, 5, 3, 2)])
+    func vectorLoopMatchesThePerPixelDefinition(_ channels: Int, _ plane: Int, _ rows: Int, _ target: Int) {
+        var generator = SeededGenerator(seed: 91)
+        var gradients = (0..<(rows * channels * plane)).map { _ in Float(Int.random(in: -3...3, using: &generator)) / 4 }
+        gradients[1] = -0.0
+        gradients[gradients.count / 2] = .nan
+        gradients[target * channels * plane + plane - 1] = -0.0
+        for method in SaliencyMethod.allCases {
+            var map = [Float](repeating: .infinity, count: plane)
+            SaliencyMaps.compute(method, gradients: gradients, target: target, rows: rows, shape: [channels, 1, plane],
+                                 into: &map)
+            for p in 0..<plane {
+                let expected = SaliencyMaps.pixel(method, p, gradients: gradients, target: target, rows: rows,
+                                                  channels: channels, plane: plane)
+                #expect(map[p].bitPattern == expected.bitPattern, "\(method), pixel \(p): \(map[p]) vs \(expected)")
+            }
+        }
+    }
 }
