@@ -10,6 +10,8 @@ import Testing
         var forward_ms: Double
         var gradient_ms: Double
         var jacobian_ms: Double
+        var gradient_maps_ms: Double
+        var jacobian_maps_ms: Double
         var forward_ms_spread: [Double]
         var gflop_per_image: Double
         var sgemm_gflops: Double
@@ -22,6 +24,10 @@ import Testing
         let report = try JSONDecoder().decode(BenchReport.self, from: Data(run.output.utf8))
         #expect(report.model == "fashion-mnist-cnn" && report.batch == 2 && report.classes == 10)
         #expect(report.forward_ms > 0 && report.gradient_ms > 0 && report.jacobian_ms > 0)
+        // The maps' part of each pass: measured (the Jacobian's five maps compare ten classes per
+        // element) and no more than its pass (medians of the same runs, so within their spread).
+        #expect(report.gradient_maps_ms > 0 && report.jacobian_maps_ms > 0)
+        #expect(report.gradient_maps_ms < report.gradient_ms && report.jacobian_maps_ms < report.jacobian_ms)
         #expect(report.forward_ms_spread.count == 2 && report.forward_ms_spread[0] <= report.forward_ms_spread[1])
         // 2·(Σ conv MACs + FC) of the paper's CNN at 28×28: 4.5 MFLOP.
         #expect(abs(report.gflop_per_image - 0.0045) < 0.0002)
@@ -36,6 +42,8 @@ import Testing
         var forward_ms: Double
         var gradient_ms: Double?
         var jacobian_ms: Double?
+        var gradient_maps_ms: Double?
+        var jacobian_maps_ms: Double?
     }
 
     /// `--methods` chooses the maps the timed passes compute, and with them the passes: one-gradient
@@ -53,8 +61,10 @@ import Testing
         let oneGradient = try report(["--methods", "vanilla,Signed"])
         #expect(oneGradient.methods == ["vanilla", "signed"])
         #expect(oneGradient.gradient_ms.map { $0 > 0 } == true && oneGradient.jacobian_ms == nil)
+        #expect(oneGradient.gradient_maps_ms != nil && oneGradient.jacobian_maps_ms == nil)
         let jacobian = try report(["--methods", "active"])
         #expect(jacobian.gradient_ms == nil && jacobian.jacobian_ms.map { $0 > 0 } == true)
+        #expect(jacobian.gradient_maps_ms == nil && jacobian.jacobian_maps_ms != nil)
 
         let bad = try ExplainCommandTests.run(["bench", "--methods", "vanilla,gradcam", "--repeats", "1"])
         #expect(bad.status != 0)

@@ -42,6 +42,9 @@ struct BenchCommand: ParsableCommand {
         /// `nil` (left out) when no listed map needs the pass.
         var gradientMs: Double?
         var jacobianMs: Double?
+        /// The maps' part of the gradient and Jacobian passes (medians, ms per image).
+        var gradientMapsMs: Double?
+        var jacobianMapsMs: Double?
         var forwardMsSpread: [Double]
         var gradientMsSpread: [Double]?
         var jacobianMsSpread: [Double]?
@@ -97,6 +100,7 @@ struct BenchCommand: ParsableCommand {
             model: bundle.name, batch: batch, threads: threads, input: model.inputShape.dimensions, classes: model.classCount,
             methods: methods.map(\.rawValue),
             forwardMs: forward.median, gradientMs: gradient?.median, jacobianMs: jacobian?.median,
+            gradientMapsMs: timings.gradientMaps, jacobianMapsMs: timings.jacobianMaps,
             forwardMsSpread: [forward.p10, forward.p90], gradientMsSpread: gradient.map { [$0.p10, $0.p90] },
             jacobianMsSpread: jacobian.map { [$0.p10, $0.p90] }, gflopPerImage: gflop,
             achievedForwardGflops: gflop / (forward.median / 1000), sgemmGflops: sgemm, blasCore: BLAS.coreName,
@@ -119,9 +123,14 @@ struct BenchCommand: ParsableCommand {
         if let note = KernelSelection.current.note { print("note       \(note)") }
         let oneGradient = methods.filter { !$0.needsJacobian }.map(\.rawValue).joined(separator: ", ")
         print("per image  median (p10–p90)")
-        for (name, value) in [("forward", forward), ("forward + gradient", gradient), ("forward + Jacobian", jacobian)] {
+        let passes: [(String, EngineTimings.Sample?, String, Double?)] = [
+            ("forward", forward, "", nil),
+            ("forward + gradient", gradient, oneGradient, timings.gradientMaps),
+            ("forward + Jacobian", jacobian, methods.map(\.rawValue).joined(separator: ", "), timings.jacobianMaps),
+        ]
+        for (name, value, mapNames, mapsMs) in passes {
             guard let value else { continue }
-            let maps = name == "forward" ? "" : name == "forward + gradient" ? "  + maps: \(oneGradient)" : "  + maps: \(methods.map(\.rawValue).joined(separator: ", "))"
+            let maps = mapsMs.map { String(format: "  + maps (%.3f ms of it): ", $0) + mapNames } ?? ""
             print("  " + name.padding(toLength: 20, withPad: " ", startingAt: 0)
                   + String(format: "%9.3f ms  (%.3f–%.3f)", value.median, value.p10, value.p90) + maps)
         }

@@ -18,6 +18,10 @@ struct EngineTimings {
     var gradient: Sample?
     /// Forward + the whole Jacobian + every selected map; `nil` when no selected map needs it.
     var jacobian: Sample?
+    /// The median time of the maps alone within ``gradient`` and ``jacobian`` (ms per image;
+    /// computed on the calling thread after the backward pass, part of the pass's time).
+    var gradientMaps: Double?
+    var jacobianMaps: Double?
 
     /// The paper's five maps: `bench`'s and `demo`'s default.
     static let paperMethods: [SaliencyMethod] = [.vanilla, .positive, .negative, .active, .inactive]
@@ -27,40 +31,53 @@ struct EngineTimings {
     /// `repeats` times after two warm-up runs.
     static func measure(_ workspace: Workspace, input: [Float], batch: Int, repeats: Int,
                         methods: [SaliencyMethod] = paperMethods, clock: TimingClock = .wall) throws -> EngineTimings {
-        func sample(_ body: () throws -> Void) throws -> Sample {
-            try body()
-            try body()
-            var times: [Double] = []
+        /// The pass's times, and the median of the part `body` reports (its maps' nanoseconds).
+        func sample(_ body: () throws -> UInt64) throws -> (Sample, part: Double) {
+            _ = try body()
+            _ = try body()
+            var times: [Double] = [], parts: [Double] = []
             for _ in 0..<repeats {
                 let start = clock.nanoseconds()
-                try body()
+                let part = try body()
                 times.append(Double(clock.nanoseconds() - start) / 1e6 / Double(batch))
+                parts.append(Double(part) / 1e6 / Double(batch))
             }
             times.sort()
-            func quantile(_ q: Double) -> Double { times[min(times.count - 1, Int((Double(times.count - 1) * q).rounded()))] }
-            return Sample(median: quantile(0.5), p10: quantile(0.1), p90: quantile(0.9))
+            parts.sort()
+            func quantile(_ values: [Double], _ q: Double) -> Double {
+                values[min(values.count - 1, Int((Double(values.count - 1) * q).rounded()))]
+            }
+            return (Sample(median: quantile(times, 0.5), p10: quantile(times, 0.1), p90: quantile(times, 0.9)),
+                    quantile(parts, 0.5))
         }
-        /// Every frame's maps of `methods`; a map the pass cannot give is an error, not a skip.
-        func maps(_ methods: [SaliencyMethod]) throws {
+        /// Every frame's maps of `methods`, and the nanoseconds they took; a map the pass cannot
+        /// give is an error, not a skip.
+        func maps(_ methods: [SaliencyMethod]) throws -> UInt64 {
+            let start = clock.nanoseconds()
             for frame in 0..<batch {
                 for method in methods where SaliencyMaps.compute(method, workspace: workspace, frame: frame) == nil {
                     throw EngineTimingsError.mapUnavailable(method)
                 }
             }
+            return clock.nanoseconds() - start
         }
         let oneGradient = methods.filter { !$0.needsJacobian }
-        let forward = try sample { try workspace.forward(input, batch: batch) }
+        let forward = try sample {
+            try workspace.forward(input, batch: batch)
+            return 0
+        }.0
         let gradient = oneGradient.isEmpty ? nil : try sample {
             try workspace.forward(input, batch: batch)
             try workspace.backward(.predictedClass)
-            try maps(oneGradient)
+            return try maps(oneGradient)
         }
         let jacobian = !methods.contains(where: \.needsJacobian) ? nil : try sample {
             try workspace.forward(input, batch: batch)
             try workspace.backward(.allClasses)
-            try maps(methods)
+            return try maps(methods)
         }
-        return EngineTimings(forward: forward, gradient: gradient, jacobian: jacobian)
+        return EngineTimings(forward: forward, gradient: gradient?.0, jacobian: jacobian?.0,
+                             gradientMaps: gradient?.part, jacobianMaps: jacobian?.part)
     }
 }
 
