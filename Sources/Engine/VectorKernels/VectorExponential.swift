@@ -23,31 +23,20 @@ public func exponential(_ x: SIMD8<Float>, fused: Bool) -> SIMD8<Float> {
     typealias V = SIMD8<Float>
     var clamped = x.replacing(with: -87.3, where: x .< -87.3)
     clamped.replace(with: 88.7, where: clamped .> 88.7)
+    // `a·b + c`, one fused step or a multiply and an add (the same expressions either way, so
+    // the portable build's floats are those of the separate steps).
+    @inline(__always) func multiplyAdd(_ a: V, _ b: V, _ c: V) -> V { fused ? c.addingProduct(a, b) : a * b + c }
     // n = round(x / ln 2): adding 1.5·2²³ rounds to an integer held in the low mantissa bits.
-    let shifted: V, er: V
-    if fused {
-        shifted = V(repeating: 12_582_912).addingProduct(clamped, 1.442_695_04)
-        let n = shifted - 12_582_912
-        let r = clamped.addingProduct(n, -0.693_359_375).addingProduct(n, 2.121_944_4e-4)
-        var p = V(repeating: 1.987_569_15e-4)
-        p = V(repeating: 1.398_199_95e-3).addingProduct(p, r)
-        p = V(repeating: 8.333_451_9e-3).addingProduct(p, r)
-        p = V(repeating: 4.166_579_59e-2).addingProduct(p, r)
-        p = V(repeating: 1.666_666_55e-1).addingProduct(p, r)
-        p = V(repeating: 5.000_000_12e-1).addingProduct(p, r)
-        er = (r + 1).addingProduct(p, r * r)
-    } else {
-        shifted = clamped * 1.442_695_04 + 12_582_912
-        let n = shifted - 12_582_912
-        let r = clamped - n * 0.693_359_375 + n * 2.121_944_4e-4
-        var p = V(repeating: 1.987_569_15e-4)
-        p = p * r + 1.398_199_95e-3
-        p = p * r + 8.333_451_9e-3
-        p = p * r + 4.166_579_59e-2
-        p = p * r + 1.666_666_55e-1
-        p = p * r + 5.000_000_12e-1
-        er = p * r * r + r + 1
-    }
+    let shifted = multiplyAdd(clamped, V(repeating: 1.442_695_04), V(repeating: 12_582_912))
+    let n = shifted - 12_582_912
+    let r = multiplyAdd(n, V(repeating: 2.121_944_4e-4), multiplyAdd(n, V(repeating: -0.693_359_375), clamped))
+    var p = V(repeating: 1.987_569_15e-4)
+    p = multiplyAdd(p, r, V(repeating: 1.398_199_95e-3))
+    p = multiplyAdd(p, r, V(repeating: 8.333_451_9e-3))
+    p = multiplyAdd(p, r, V(repeating: 4.166_579_59e-2))
+    p = multiplyAdd(p, r, V(repeating: 1.666_666_55e-1))
+    p = multiplyAdd(p, r, V(repeating: 5.000_000_12e-1))
+    let er = fused ? (r + 1).addingProduct(p, r * r) : p * r * r + r + 1
     // 2ⁿ: n + 127 in the exponent field (n is the integer in `shifted`'s mantissa).
     let exponent = (unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
     return er * unsafeBitCast(exponent, to: SIMD8<Float>.self)
