@@ -32,7 +32,7 @@ struct EngineTimings {
     static func measure(_ workspace: Workspace, input: [Float], batch: Int, repeats: Int,
                         methods: [SaliencyMethod] = paperMethods, clock: TimingClock = .wall) throws -> EngineTimings {
         /// The pass's times, and the median of the part `body` reports (its maps' nanoseconds).
-        func sample(_ body: () throws -> UInt64) throws -> (Sample, part: Double) {
+        func sample(_ body: () throws -> UInt64) throws -> (times: Sample, part: Double) {
             _ = try body()
             _ = try body()
             var times: [Double] = [], parts: [Double] = []
@@ -65,7 +65,7 @@ struct EngineTimings {
         let forward = try sample {
             try workspace.forward(input, batch: batch)
             return 0
-        }.0
+        }.times
         let gradient = oneGradient.isEmpty ? nil : try sample {
             try workspace.forward(input, batch: batch)
             try workspace.backward(.predictedClass)
@@ -76,7 +76,7 @@ struct EngineTimings {
             try workspace.backward(.allClasses)
             return try maps(methods)
         }
-        return EngineTimings(forward: forward, gradient: gradient?.0, jacobian: jacobian?.0,
+        return EngineTimings(forward: forward, gradient: gradient?.times, jacobian: jacobian?.times,
                              gradientMaps: gradient?.part, jacobianMaps: jacobian?.part)
     }
 }

@@ -66,8 +66,11 @@ struct PaddedPlane {
                 }
             }
         default:
-            for r in sourceRows {
-                fillRow(plane + r * rowStride, from: source + (r - top) * width, width: width, padding: padding)
+            withPhaseColumns(width: width) { phaseColumns in
+                for r in sourceRows {
+                    fillRow(plane + r * rowStride, from: source + (r - top) * width, phaseColumns: phaseColumns,
+                            padding: padding)
+                }
             }
         }
     }
@@ -98,12 +101,13 @@ struct PaddedPlane {
         }
     }
 
-    /// One row of a plane of more than two phases, phase by phase, column by column.
-    private func fillRow(_ row: UnsafeMutablePointer<Float>, from sourceRow: UnsafePointer<Float>, width: Int,
-                         padding: Float) {
+    /// One row of a plane of more than two phases, phase by phase, column by column;
+    /// `phaseColumns[q]` is ``sourceColumns(phase:width:)`` of phase `q`.
+    private func fillRow(_ row: UnsafeMutablePointer<Float>, from sourceRow: UnsafePointer<Float>,
+                         phaseColumns: UnsafeMutableBufferPointer<Range<Int>>, padding: Float) {
         for q in 0..<phases {
             let phase = row + q * phaseWidth
-            let columns = sourceColumns(phase: q, width: width)
+            let columns = phaseColumns[q]
             phase.update(repeating: padding, count: columns.lowerBound)
             for t in columns { phase[t] = sourceRow[t * phases + q - left] }
             (phase + columns.upperBound).update(repeating: padding, count: phaseWidth - columns.upperBound)
@@ -138,8 +142,7 @@ struct PaddedPlane {
     /// column ranges are worked out once per call, not once per row.
     func fold(_ plane: UnsafePointer<Float>, onto destination: UnsafeMutablePointer<Float>, height: Int, width: Int) {
         let paired = pairedColumns(width: width)
-        withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: phases) { phaseColumns in
-            for q in 0..<phases { phaseColumns[q] = sourceColumns(phase: q, width: width) }
+        withPhaseColumns(width: width) { phaseColumns in
             for r in sourceRows(height: height) {
                 let row = plane + r * rowStride, destinationRow = destination + (r - top) * width
                 for q in 0..<phases {
@@ -156,6 +159,14 @@ struct PaddedPlane {
                     store(load(SIMD16<Float>.self, target) + pair, target)
                 }
             }
+        }
+    }
+
+    /// Calls `body` with every phase's ``sourceColumns(phase:width:)``, worked out once.
+    private func withPhaseColumns(width: Int, _ body: (UnsafeMutableBufferPointer<Range<Int>>) -> Void) {
+        withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: phases) { phaseColumns in
+            for q in 0..<phases { phaseColumns[q] = sourceColumns(phase: q, width: width) }
+            body(phaseColumns)
         }
     }
 
