@@ -55,6 +55,10 @@ public struct ConvolutionOperator: Operator {
     /// Forces the number of columns per GEMM (tests: 1 makes one output row per GEMM); `nil`
     /// lets ``ColumnBlocking`` choose.
     public var gemmWidthOverride: Int?
+    /// Forces a columns VJP from `dY`'s nonzeros (``SparseColumnsGradient``) on (`true`: every
+    /// call of a convolution of that form, whatever `dY`'s density) or off (`false`); `nil`
+    /// decides per call by the density.
+    public var sparseGradientOverride: Bool?
 
     /// Channels (input and output) from which a 3×3/stride-1 convolution runs by Winograd's
     /// minimal filtering (``WinogradConvolution``), forward and VJP; below it the transforms cost
@@ -158,6 +162,10 @@ public struct ConvolutionOperator: Operator {
     /// method may run; empty otherwise. A call whose threads split the input channels where a
     /// part does not start on a whole panel packs the plain weights instead.
     private(set) var packedColumnsWeights: [PackedGEMMOperand] = []
+    /// The weights laid out for the columns VJP from `dY`'s nonzeros, set by
+    /// ``prepared(inputShapes:)`` when the columns method may run and the convolution has that
+    /// form (``SparseColumnsGradient/applies(channels:groups:geometry:)``).
+    private(set) var sparseColumns: SparseColumnsGradient?
     /// The convolution as a dense matrix, set by ``prepared(inputShapes:)`` when
     /// ``denseUse(channels:geometry:)`` allows it for the shape.
     private(set) var dense: DenseConvolution?
@@ -189,6 +197,7 @@ public struct ConvolutionOperator: Operator {
         dense = nil
         packedDirectWeights = []
         packedColumnsWeights = []
+        sparseColumns = nil
     }
 
     /// With the derived weights the passes use on an input of this shape: the dense matrix when a
@@ -235,6 +244,9 @@ public struct ConvolutionOperator: Operator {
         }
         if !isDepthwise(channels: channels), backwardMethods.contains(.columns) {
             result.packedColumnsWeights = packedGroupWeights(channels: channels, geometry: g, transposed: true)
+            if sparseGradientOverride != false {
+                result.sparseColumns = SparseColumnsGradient(weights: weights, channels: channels, groups: groups, geometry: g)
+            }
         }
         return result
     }
@@ -374,6 +386,10 @@ public struct ConvolutionOperator: Operator {
                 }
             case .columns:
                 result = max(result, need(depth: depth, gridWidth: g.outputWidth, productRows: groupOutputs, table: 0))
+                if SparseColumnsGradient.applies(channels: channels, groups: groups, geometry: g) {
+                    result = max(result, SparseColumnsGradient.scratchCount(channels: channels, outputChannels: outputChannels,
+                                                                            geometry: g))
+                }
             case .transposed:
                 transposedWeights()?.forEachPhase(g) { phase in
                     result = max(result, need(depth: groupOutputs * phase.taps, gridWidth: phase.gridWidth,
@@ -568,6 +584,7 @@ public struct ConvolutionOperator: Operator {
     public func backward(_ invocation: BackwardInvocation) {
         let channels = invocation.inputShapes[0][0]
         let g = geometry(invocation.inputShapes[0])
+        if backwardSparse(invocation, channels: channels, geometry: g) { return }
         activation.maskGradient(invocation.outputGradient, output: invocation.output,
                                 frame: invocation.outputShape.elementCount, batch: invocation.batch,
                                 cotangentsPerFrame: invocation.cotangentsPerFrame, team: invocation.team)
@@ -765,6 +782,39 @@ public struct ConvolutionOperator: Operator {
                 for b in 0..<phase.gridWidth { d[b * g.strideWidth] = 0 }
             }
         }
+    }
+
+    /// The columns VJP from `dY`'s nonzeros (``SparseColumnsGradient``), with the fused
+    /// activation's mask applied as `dY` is read, when the VJP would run by the columns method
+    /// and `dY` (masked) is sparse enough or the test forces it; `false` when it does not run.
+    private func backwardSparse(_ invocation: BackwardInvocation, channels: Int, geometry g: WindowGeometry) -> Bool {
+        guard sparseGradientOverride != false, invocation.inputGradients[0] != nil,
+              denseForm(.inputGradient, inputShape: invocation.inputShapes[0], outputShape: invocation.outputShape,
+                        geometry: g, rows: invocation.rows) == nil,
+              !isDepthwise(channels: channels), backwardMethod(channels: channels, geometry: g, rows: invocation.rows) == .columns,
+              let sparse = sparseColumnsGradient(channels: channels, geometry: g) else { return false }
+        guard sparseGradientOverride == true
+            || sparse.sampledDensity(invocation.outputGradient, output: invocation.output, activation: activation)
+                <= SparseColumnsGradient.densityMaximum else { return false }
+        guard let dx = invocation.zeroedGradient(0) else { return false }
+        let work = invocation.rows * g.outputPlane * outputChannels * channels * g.kernelArea / 8
+        sparse.run(outputGradient: invocation.outputGradient, rows: invocation.rows,
+                   outputFrame: invocation.outputShape.elementCount, output: invocation.output,
+                   cotangentsPerFrame: invocation.cotangentsPerFrame, activation: activation, inputGradient: dx,
+                   inputFrame: invocation.inputShapes[0].elementCount, team: invocation.team,
+                   threads: work >= minimumParallelWork ? invocation.team.count : 1,
+                   scratch: invocation.scratch, scratchStride: invocation.scratchStride)
+        return true
+    }
+
+    /// The columns VJP from `dY`'s nonzeros: prepared, or (an operator run without
+    /// ``prepared(inputShapes:)`` whose test forces it) built now; `nil` when turned off or the
+    /// convolution has not that form.
+    private func sparseColumnsGradient(channels: Int, geometry g: WindowGeometry) -> SparseColumnsGradient? {
+        guard sparseGradientOverride != false else { return nil }
+        if let sparseColumns { return sparseColumns }
+        guard sparseGradientOverride == true else { return nil }
+        return SparseColumnsGradient(weights: weights, channels: channels, groups: groups, geometry: g)
     }
 
     /// The columns VJP: `W_gᵀ · dY` into im2col columns, folded back onto `dX` with `col2im`.
