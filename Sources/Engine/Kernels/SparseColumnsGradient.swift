@@ -10,12 +10,12 @@ import VectorKernels
 ///
 /// A network's stem feeds a ReLU and a max pooling: the pooling's VJP routes each pooled
 /// cotangent to one pixel of its window, and the ReLU drops the negative ones, so most of the
-/// stem's `dY` is 0 (88 % of resnet18's `64×112×112`, the same pixels for every cotangent of a
-/// Jacobian). The columns VJP (`dcols = Wᵀ · dY`, then col2im) multiplies every one of them. Here
-/// each output row's nonzero channels are marked per position (bit masks), each position's
-/// `C×kH×kW` patch is summed in registers over its nonzero channels (eight runs of eight values
-/// at a time: ``SparseGradientKernels``) and added onto a padded copy of `dX`, whose inside is
-/// then added onto `dX`.
+/// stem's `dY` is 0 (about 90 % of resnet18's `64×112×112`, the same pixels for every cotangent
+/// of a Jacobian). The columns VJP (`dcols = Wᵀ · dY`, then col2im) multiplies every one of them.
+/// Here each output row's nonzero channels are marked per position (bit masks) while the row is
+/// copied out of its planes, each position's `C×kH×kW` patch is summed in registers over its
+/// nonzero channels (``SparseGradientKernels``: twelve vectors of runs at a time) and added onto
+/// a padded tile of `dX`'s rows, whose finished rows are then added onto `dX`.
 ///
 /// A fused activation's mask is applied as `dY` is read (the other methods mask `dY` in a pass
 /// of their own first). Chosen per call by the share of nonzeros in a sample of the first
@@ -58,7 +58,8 @@ struct SparseColumnsGradient: Sendable {
         outputChannels = weights.shape[0]
         geometry = g
         self.vectors = vectors
-        paddedVectors = (vectors + SparseGradientKernels.chunkRuns - 1) / SparseGradientKernels.chunkRuns * SparseGradientKernels.chunkRuns
+        let chunk = SparseGradientKernels.chunkRuns
+        paddedVectors = (vectors + chunk - 1) / chunk * chunk
         var patchWeights = [Float](repeating: 0, count: outputChannels * paddedVectors * lanes)
         var offsets = [Int](repeating: 0, count: vectors)
         let (kH, kW) = (g.kernelHeight, g.kernelWidth)
@@ -83,7 +84,7 @@ struct SparseColumnsGradient: Sendable {
 
     /// Output rows whose patches are added into the padded gradient before its finished rows
     /// go onto `dX`: the rows stay in cache while they are added to (resnet's stem: 13 rows of
-    /// 3 channels, 36 KB, against 632 KB for a whole frame, which cost a third more time).
+    /// 3 channels, 36 KB, against 632 KB for a whole frame, which took 7–10 % more time per row).
     static let tileOutputRows = 4
 
     /// The padded gradient's columns (every run of every position, and the input's pixels) and

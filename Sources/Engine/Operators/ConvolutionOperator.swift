@@ -28,8 +28,9 @@
 /// - **columns**: `dcols = W_gᵀ · dY` then `col2im` adds each row's columns onto its `dX` — cheaper
 ///   when the input has far fewer channels than the output (a network's stem), and at strides
 ///   above 1, whose sub-pixel phases have few taps each.
-/// Rows are batched into the GEMMs' N dimension the same way frames are forward. The weights are
-/// constants; there is no weight gradient.
+/// Rows are batched into the GEMMs' N dimension the same way frames are forward. A columns VJP
+/// whose `dY`, masked, is mostly zeros (a stem before a max pooling) works from its nonzeros
+/// instead (``SparseColumnsGradient``). The weights are constants; there is no weight gradient.
 public struct ConvolutionOperator: Operator {
     public var weights: Tensor {
         didSet { dropDerivedWeights() }
