@@ -1,7 +1,8 @@
 /// A convolution's weights laid out for ``SparseGradientKernels``: each output channel's
 /// `C×kH×kW` patch as `vectors` runs of eight values, one run per kernel row and eight columns
 /// (`kW` padded with zeros to a multiple of 8), then zero runs up to `paddedVectors` (a multiple
-/// of 8). Run `v` is added at `offsets[v]` past a position's first pixel in the padded gradient.
+/// of ``SparseGradientKernels/chunkRuns``, so that every chunk's loads stay inside the channel's
+/// runs). Run `v` is added at `offsets[v]` past a position's first pixel in the padded gradient.
 public struct SparsePatches {
     public let vectors: Int, paddedVectors: Int
     /// `M × paddedVectors × 8` floats.
