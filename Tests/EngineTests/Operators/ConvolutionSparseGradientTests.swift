@@ -4,8 +4,8 @@ import Testing
 /// The columns VJP from `dY`'s nonzeros (``SparseColumnsGradient``) inside the convolution
 /// operator: forced on, every ungrouped, undilated case of ``ConvolutionOperatorTests`` matches
 /// the reference (forward and VJP, three batches of three cotangents), also with a fused ReLU and
-/// a clip; left to choose, a stem
-/// followed by ReLU and max pooling takes it, and a convolution whose `dY` is dense does not.
+/// a clip; left to choose, a stem followed by ReLU and max pooling takes it, and a convolution
+/// whose `dY` is dense does not.
 @Suite struct ConvolutionSparseGradientTests {
     static let cases = ConvolutionOperatorTests.cases.filter { $0.groups == 1 && $0.dilations == (1, 1) }
 
@@ -23,7 +23,7 @@ import Testing
         }, batch: 3)
     }
 
-    /// With a fused ReLU or ReLU6, whose mask the sparse VJP applies as it reads `dY`.
+    /// With a fused ReLU or a clip, whose mask the sparse VJP applies as it reads `dY`.
     @Test(arguments: [FusedActivation.relu, .clip(minimum: 0, maximum: 0.5)])
     func forcedOnWithFusedActivationMatchesReference(_ activation: FusedActivation) throws {
         let input: TensorShape = [2, 9, 8]
