@@ -585,16 +585,20 @@ public struct ConvolutionOperator: Operator {
     public func backward(_ invocation: BackwardInvocation) {
         let channels = invocation.inputShapes[0][0]
         let g = geometry(invocation.inputShapes[0])
-        if backwardSparse(invocation, channels: channels, geometry: g) { return }
+        let dense = denseForm(.inputGradient, inputShape: invocation.inputShapes[0], outputShape: invocation.outputShape,
+                              geometry: g, rows: invocation.rows)
+        let depthwise = isDepthwise(channels: channels)
+        let method = dense == nil && !depthwise ? backwardMethod(channels: channels, geometry: g, rows: invocation.rows) : nil
+        // The columns method from `dY`'s nonzeros masks `dY` as it reads it: before the mask pass.
+        if method == .columns, backwardSparse(invocation, channels: channels, geometry: g) { return }
         activation.maskGradient(invocation.outputGradient, output: invocation.output,
                                 frame: invocation.outputShape.elementCount, batch: invocation.batch,
                                 cotangentsPerFrame: invocation.cotangentsPerFrame, team: invocation.team)
-        if let dense = denseForm(.inputGradient, inputShape: invocation.inputShapes[0], outputShape: invocation.outputShape,
-                                 geometry: g, rows: invocation.rows) {
+        if let dense {
             backwardDense(invocation, dense: dense)
             return
         }
-        if isDepthwise(channels: channels) {
+        if depthwise {
             guard let dx = invocation.inputGradients[0] else { return }
             let accumulate = invocation.accumulate[0]
             let outputFrame = invocation.outputShape.elementCount, inputFrame = invocation.inputShapes[0].elementCount
@@ -613,10 +617,11 @@ public struct ConvolutionOperator: Operator {
             }
             return
         }
-        switch backwardMethod(channels: channels, geometry: g, rows: invocation.rows) {
-        case .transposed: backwardTransposed(invocation, geometry: g)
-        case .columns: backwardColumns(invocation, geometry: g)
-        case .winograd: backwardWinograd(invocation, geometry: g)
+        switch method {
+        case .transposed?: backwardTransposed(invocation, geometry: g)
+        case .columns?: backwardColumns(invocation, geometry: g)
+        case .winograd?: backwardWinograd(invocation, geometry: g)
+        case nil: break
         }
     }
 
@@ -785,14 +790,11 @@ public struct ConvolutionOperator: Operator {
         }
     }
 
-    /// The columns VJP from `dY`'s nonzeros (``SparseColumnsGradient``), with the fused
-    /// activation's mask applied as `dY` is read, when the VJP would run by the columns method
-    /// and `dY` (masked) is sparse enough or the test forces it; `false` when it does not run.
+    /// For a VJP that runs by the columns method: from `dY`'s nonzeros instead
+    /// (``SparseColumnsGradient``), with the fused activation's mask applied as `dY` is read,
+    /// when `dY` (masked) is sparse enough or the test forces it; `false` when it does not run.
     private func backwardSparse(_ invocation: BackwardInvocation, channels: Int, geometry g: WindowGeometry) -> Bool {
-        guard sparseGradientOverride != false, invocation.inputGradients[0] != nil,
-              denseForm(.inputGradient, inputShape: invocation.inputShapes[0], outputShape: invocation.outputShape,
-                        geometry: g, rows: invocation.rows) == nil,
-              !isDepthwise(channels: channels), backwardMethod(channels: channels, geometry: g, rows: invocation.rows) == .columns,
+        guard invocation.inputGradients[0] != nil,
               let sparse = sparseColumnsGradient(channels: channels, geometry: g) else { return false }
         guard sparseGradientOverride == true
             || sparse.sampledDensity(invocation.outputGradient, output: invocation.output, activation: activation)
