@@ -50,6 +50,8 @@ let package = Package(
         .systemLibrary(
             name: "CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
+        // A header of one inline function: software prefetch, for the vector loops.
+        .systemLibrary(name: "CPrefetch"),
 
         .target(
             name: "Engine",
@@ -77,6 +79,7 @@ let package = Package(
         // targets. Optimised in every configuration.
         .target(
             name: "VectorKernels",
+            dependencies: ["CPrefetch"],
             path: "Sources/Engine/VectorKernels",
             swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         .target(
