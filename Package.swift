@@ -55,7 +55,7 @@ let package = Package(
 
         .target(
             name: "Engine",
-            dependencies: ["CBLAS", "AVX512Kernels", "AVX2Kernels", "VectorKernels",
+            dependencies: ["CBLAS", "CPrefetch", "AVX512Kernels", "AVX2Kernels", "VectorKernels",
                            .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["ONNX/Generated/README.md", "AVX512Kernels", "AVX2Kernels", "VectorKernels"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
