@@ -63,9 +63,9 @@ public enum SparseGradientKernels {
     /// memory. So the loop asks for the next output row's lines (`width` further on) as it
     /// reads these, to arrive during this row's ``addPatches(_:_:planeStride:width:masks:words:patches:columnStep:into:fused:)``.
     /// (On a Zen 3 VM with AVX2, the loads waited for most of the loop's time; with the
-    /// prefetch, resnet18's stem VJP went about 2.0 → 1.4 ms for one gradient and 17 → 12 ms
-    /// for the Jacobian, 2 threads.) The last row's prefetch points past the plane's end; a
-    /// prefetch is a hint and never faults.
+    /// prefetch, resnet18's stem VJP went 2.10–2.44 → 1.48–1.66 ms for one gradient and
+    /// 18.3–22.9 → 11.8–13.9 ms for the Jacobian, 2 threads.) The last row's prefetch points
+    /// past the plane's end; a prefetch is a hint and never faults.
     @inlinable @inline(__always)
     public static func markNonzeros(_ row: UnsafePointer<Float>, planeStride: Int, channels: Int, width: Int,
                                     output: UnsafePointer<Float>?, lower: Float, upper: Float,
