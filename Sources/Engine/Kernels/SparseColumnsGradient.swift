@@ -49,7 +49,15 @@ struct SparseColumnsGradient: Sendable {
     let bufferWidth: Int, bufferRows: Int
     var bufferPlane: Int { bufferRows * bufferWidth }
     /// 64-bit mask words per position.
-    var words: Int { (outputChannels + 63) / 64 }
+    var words: Int { Self.maskWords(outputChannels: outputChannels) }
+
+    /// 64-bit mask words per position for `outputChannels` channels (one bit each).
+    private static func maskWords(outputChannels: Int) -> Int { (outputChannels + 63) / 64 }
+
+    /// Runs of eight per kernel row: `kW` rounded up to whole runs.
+    private static func runsPerRow(_ g: WindowGeometry) -> Int {
+        (g.kernelWidth + SparseGradientKernels.lanes - 1) / SparseGradientKernels.lanes
+    }
 
     /// `nil` unless the convolution has this form (``applies(channels:groups:geometry:)``).
     /// - Parameter weights: `M×C×kH×kW`.
@@ -57,7 +65,7 @@ struct SparseColumnsGradient: Sendable {
         guard Self.applies(channels: channels, groups: groups, geometry: g), weights.shape.rank == 4,
               weights.shape[1] == channels else { return nil }
         let lanes = SparseGradientKernels.lanes
-        let runsPerRow = (g.kernelWidth + lanes - 1) / lanes
+        let runsPerRow = Self.runsPerRow(g)
         let vectors = channels * g.kernelHeight * runsPerRow
         self.channels = channels
         (bufferWidth, bufferRows) = Self.bufferSize(g)
@@ -96,17 +104,16 @@ struct SparseColumnsGradient: Sendable {
     /// The padded gradient's columns (every run of every position, and the input's pixels) and
     /// rows (a tile's windows).
     private static func bufferSize(_ g: WindowGeometry) -> (width: Int, rows: Int) {
-        let lanes = SparseGradientKernels.lanes, runsPerRow = (g.kernelWidth + lanes - 1) / lanes
-        return (max((g.outputWidth - 1) * g.strideWidth + runsPerRow * lanes, g.padLeft + g.inputWidth),
+        return (max((g.outputWidth - 1) * g.strideWidth + runsPerRow(g) * SparseGradientKernels.lanes,
+                    g.padLeft + g.inputWidth),
                 (min(tileOutputRows, g.outputHeight) - 1) * g.strideHeight + g.kernelHeight)
     }
 
     /// Whether a convolution has this form: ungrouped, undilated, its patch at most
     /// ``maximumVectors`` runs.
     static func applies(channels: Int, groups: Int, geometry g: WindowGeometry) -> Bool {
-        let runsPerRow = (g.kernelWidth + SparseGradientKernels.lanes - 1) / SparseGradientKernels.lanes
-        return groups == 1 && g.dilationHeight == 1 && g.dilationWidth == 1 && g.outputHeight > 0 && g.outputWidth > 0
-            && channels * g.kernelHeight * runsPerRow <= maximumVectors
+        groups == 1 && g.dilationHeight == 1 && g.dilationWidth == 1 && g.outputHeight > 0 && g.outputWidth > 0
+            && channels * g.kernelHeight * runsPerRow(g) <= maximumVectors
     }
 
     /// Floats between the channels of the copy of one output row of `dY`: its width rounded up
@@ -118,7 +125,7 @@ struct SparseColumnsGradient: Sendable {
     /// masks (aligned to 8 bytes: one float more).
     static func scratchCount(channels: Int, outputChannels: Int, geometry g: WindowGeometry) -> Int {
         let (width, rows) = bufferSize(g)
-        return channels * rows * width + outputChannels * copyStride(g) + 2 * ((outputChannels + 63) / 64) * g.outputWidth + 1
+        return channels * rows * width + outputChannels * copyStride(g) + 2 * maskWords(outputChannels: outputChannels) * g.outputWidth + 1
     }
 
     /// Output rows between the rows ``sampledDensity(_:output:activation:)`` reads.
