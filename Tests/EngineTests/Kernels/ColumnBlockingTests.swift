@@ -4,7 +4,8 @@ import Testing
 /// `ColumnBlocking.Plan`: its blocks cover every grid row of every item exactly once; in band
 /// mode no band is wider than `width` allows (the scratch is sized by it), an item's bands differ
 /// by at most one row, and with at least `threads` bands their count is a multiple of `threads`
-/// (unless the grid has too few rows); in items mode whole items go side by side.
+/// (unless the grid has too few rows); in items mode whole items go side by side, in blocks at
+/// most one item apart, the larger first, and more than one block is a multiple of `threads`.
 struct ColumnBlockingTests {
     struct Shape: CustomTestStringConvertible, Sendable {
         var items: Int, gridHeight: Int, gridWidth: Int, width: Int, threads: Int
@@ -27,6 +28,12 @@ struct ColumnBlockingTests {
         Shape(items: 1, gridHeight: 7, gridWidth: 100, width: 100, threads: 1),
         // Items side by side (small grids).
         Shape(items: 9, gridHeight: 7, gridWidth: 7, width: 256, threads: 2),
+        // resnet18's 28×28 F(4×4) Jacobian VJPs: ten rows of 7×7 tiles, 128 per block: 3, 3, 3, 1 before.
+        Shape(items: 10, gridHeight: 7, gridWidth: 7, width: 128, threads: 2),
+        // Three blocks' worth on two threads: four blocks.
+        Shape(items: 11, gridHeight: 4, gridWidth: 4, width: 64, threads: 2),
+        // One block: left whole.
+        Shape(items: 3, gridHeight: 4, gridWidth: 4, width: 64, threads: 2),
     ]
 
     @Test(arguments: shapes)
@@ -35,6 +42,7 @@ struct ColumnBlockingTests {
                                        width: shape.width, threads: shape.threads)
         var covered = [Int](repeating: 0, count: shape.items * shape.gridHeight)
         var bandRows: [Int: [Int]] = [:]
+        var blockItems: [Int] = []
         for index in 0..<plan.count {
             switch plan[index] {
             case let .band(item, rows):
@@ -44,10 +52,25 @@ struct ColumnBlockingTests {
             case let .items(range):
                 #expect(!plan.bands && range.count > 1 && range.count <= plan.itemsPerBlock)
                 for item in range { for row in 0..<shape.gridHeight { covered[item * shape.gridHeight + row] += 1 } }
+                blockItems.append(range.count)
+            }
+            if !plan.bands, case let .band(_, rows) = plan[index] {
+                #expect(rows == 0..<shape.gridHeight, "items mode: block \(index) is a part of an item")
+                blockItems.append(1)
             }
         }
         #expect(covered.allSatisfy { $0 == 1 }, "rows covered \(Set(covered)) times")
-        guard plan.bands else { return }
+        guard plan.bands else {
+            // Items mode: at most one item apart, larger blocks first, whole multiples of the threads.
+            let plane = shape.gridHeight * shape.gridWidth
+            #expect(blockItems.max()! * plane <= 2 * shape.width, "blocks of \(blockItems) items of \(plane) columns")
+            #expect(blockItems.max()! - blockItems.min()! <= 1, "blocks of \(blockItems) items")
+            #expect(blockItems == blockItems.sorted(by: >), "blocks of \(blockItems) items")
+            if plan.count > 1 && shape.items >= shape.threads {
+                #expect(plan.count % shape.threads == 0, "\(plan.count) blocks on \(shape.threads) threads")
+            }
+            return
+        }
         let widest = max(1, shape.width / shape.gridWidth)
         let unbalanced = (shape.gridHeight + widest - 1) / widest
         for (item, rows) in bandRows {
