@@ -344,4 +344,15 @@ import Testing
         #expect(results[0].count == 2 * 6 + 2 * 6 * 32 * 12 * 10)
         expectCloseRelativeToMax(results[0], results[1], tolerance: 1e-5, "Winograd against direct")
     }
+
+    /// A block's `V` and `M` rows: at least `tiles` floats, whole 64-byte lines, an odd number
+    /// of them (98 tiles → 7 lines, 128 → 9, 147 → 11, 4 → 1).
+    @Test func rowsAreAnOddNumberOfWholeLinesApart() {
+        for tiles in 1...1100 {
+            let stride = WinogradConvolution.rowStride(tiles: tiles)
+            #expect(stride >= tiles && stride % 16 == 0 && (stride / 16) % 2 == 1 && stride < tiles + 32,
+                    "\(tiles) tiles: rows \(stride) floats apart")
+        }
+        #expect([98, 128, 147, 4].map { WinogradConvolution.rowStride(tiles: $0) } == [112, 144, 176, 16])
+    }
 }
