@@ -70,7 +70,7 @@ let package = Package(
         // optimised in every configuration; called only on CPUs whose flags show AVX2 and FMA.
         .target(
             name: "AVX2Kernels",
-            dependencies: ["VectorKernels"],
+            dependencies: ["VectorKernels", "CPrefetch"],
             path: "Sources/Engine/AVX2Kernels",
             swiftSettings: [.unsafeFlags(["-Ounchecked"] + avx2TargetFlags)]),
         // Vector loops written once (8 lanes, `@inlinable`): compiled for baseline x86-64 here

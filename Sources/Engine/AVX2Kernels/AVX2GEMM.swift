@@ -180,13 +180,26 @@ public enum AVX2GEMM {
             var panelA = packedA
             while i < rows.upperBound {
                 let rowCount = min(panelRows, rows.upperBound - i)
+                // The next A panel (the block's first again after its last, which is in cache);
+                // during the first A panel, the next B panel (where B is read in place, the
+                // same rows 16 columns on; packed, the next panel).
+                let nextA = i + panelRows < rows.upperBound ? panelA + panelRows * kc : packedA
+                let nextB: UnsafePointer<Float>?
+                if i == rows.lowerBound && j + count < columns.upperBound {
+                    switch operandB {
+                    case .packed: nextB = panelB + width * kc
+                    case .inPlace: nextB = panelB + width
+                    }
+                } else {
+                    nextB = nil
+                }
                 if rowCount == panelRows && count == width {
-                    kernel(kc, panelA, panelB, bStride, c + i * ldc + j, ldc, alpha, accumulate)
+                    kernel(kc, panelA, panelB, bStride, c + i * ldc + j, ldc, alpha, accumulate, nextA, nextB)
                 } else if rowCount == panelRows && count <= 4 {
                     AVX2GEMMMicroKernel.narrow(columns: count, kc, panelA, panelB, bStride: bStride, c + i * ldc + j, ldc,
                                                alpha, accumulate)
                 } else {
-                    kernel(kc, panelA, panelB, bStride, buffers.tile, panelColumns, alpha, false)
+                    kernel(kc, panelA, panelB, bStride, buffers.tile, panelColumns, alpha, false, nextA, nextB)
                     GEMMOutput.writeEdgeTile(buffers.tile, tileStride: panelColumns, rows: rowCount, columns: count,
                                              into: c + i * ldc + j, ldc: ldc, accumulate: accumulate)
                 }
