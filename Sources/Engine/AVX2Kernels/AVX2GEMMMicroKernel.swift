@@ -24,21 +24,25 @@ enum AVX2GEMMMicroKernel {
     static func tile16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bStride: Int,
                        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, _ accumulate: Bool,
                        nextA: UnsafePointer<Float>, nextB: UnsafePointer<Float>?) {
-        if let nextB {
-            body(vectors: 2, kc, a, b, bStride, c, ldc, alpha, accumulate, nextA, nextB, prefetchB: true)
-        } else {
-            body(vectors: 2, kc, a, b, bStride, c, ldc, alpha, accumulate, nextA, b, prefetchB: false)
-        }
+        prefetching(vectors: 2, kc, a, b, bStride, c, ldc, alpha, accumulate, nextA, nextB)
     }
 
     @inline(never)
     static func tile8(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bStride: Int,
                       _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, _ accumulate: Bool,
                       nextA: UnsafePointer<Float>, nextB: UnsafePointer<Float>?) {
+        prefetching(vectors: 1, kc, a, b, bStride, c, ldc, alpha, accumulate, nextA, nextB)
+    }
+
+    /// ``body`` with the `B` prefetch or without it (a constant in each inlined copy).
+    @inline(__always)
+    private static func prefetching(vectors: Int, _ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                                    _ bStride: Int, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float,
+                                    _ accumulate: Bool, _ nextA: UnsafePointer<Float>, _ nextB: UnsafePointer<Float>?) {
         if let nextB {
-            body(vectors: 1, kc, a, b, bStride, c, ldc, alpha, accumulate, nextA, nextB, prefetchB: true)
+            body(vectors: vectors, kc, a, b, bStride, c, ldc, alpha, accumulate, nextA, nextB, prefetchB: true)
         } else {
-            body(vectors: 1, kc, a, b, bStride, c, ldc, alpha, accumulate, nextA, b, prefetchB: false)
+            body(vectors: vectors, kc, a, b, bStride, c, ldc, alpha, accumulate, nextA, b, prefetchB: false)
         }
     }
 

@@ -68,6 +68,9 @@ struct ColumnBlocking {
                 (itemsPerBlock, count, bands) = (1, items * bandsPerItem, true)
             } else {
                 var blocks = (items * plane + width - 1) / width
+                // As few blocks as this many allow at their largest (5 items, 4 blocks: 3 of 2).
+                let largest = (items + blocks - 1) / blocks
+                blocks = (items + largest - 1) / largest
                 if threads > 1, blocks > 1, blocks % threads != 0 {
                     blocks = min(items, (blocks + threads - 1) / threads * threads)
                 }

@@ -34,6 +34,8 @@ struct ColumnBlockingTests {
         Shape(items: 11, gridHeight: 4, gridWidth: 4, width: 64, threads: 2),
         // One block: left whole.
         Shape(items: 3, gridHeight: 4, gridWidth: 4, width: 64, threads: 2),
+        // Five items of 100 columns, 128 per block, one thread: 2, 2, 1 (not 2, 1, 1, 1).
+        Shape(items: 5, gridHeight: 10, gridWidth: 10, width: 128, threads: 1),
     ]
 
     @Test(arguments: shapes)
@@ -68,6 +70,10 @@ struct ColumnBlockingTests {
             #expect(blockItems == blockItems.sorted(by: >), "blocks of \(blockItems) items")
             if plan.count > 1 && shape.items >= shape.threads {
                 #expect(plan.count % shape.threads == 0, "\(plan.count) blocks on \(shape.threads) threads")
+            }
+            if shape.threads == 1 {
+                // One thread: no more blocks than the largest one's size needs.
+                #expect(plan.count == (shape.items + blockItems.max()! - 1) / blockItems.max()!, "blocks of \(blockItems) items")
             }
             return
         }
