@@ -63,8 +63,9 @@ extension WinogradTransformKernels {
                 // The 36 position streams' next lines, to be written by the next tile rows: more
                 // streams than the hardware prefetchers follow. (A hint: past the end it does
                 // nothing.) In resnet18's Jacobian (2 threads, `perf`), this transform's samples
-                // against the product kernel's: 0.119–0.124 → 0.104–0.115 (4 runs); in a model
-                // of 128-channel 28×28 layers (1 thread) 0.251–0.268 → 0.172–0.201 (6 runs).
+                // against the product kernel's: 0.119–0.124 → 0.104–0.115 (2 runs before, 4
+                // after); in a model of 128-channel 28×28 layers (1 thread) 0.251–0.268 →
+                // 0.172–0.201 (2 runs before, 6 after).
                 for position in 0..<36 { saliencyd_prefetch_write(base + position * positionStride + 16) }
                 // This channel's later tile rows in the call cover what a last 8-tile vector runs into.
                 let runsOn = (tileRows.upperBound - ty - 1) * tileColumns >= 7
