@@ -75,15 +75,10 @@ struct ColumnBlocking {
                     blocks = min(items, (blocks + threads - 1) / threads * threads)
                 }
                 itemsPerBlock = (items + blocks - 1) / blocks
-                largerBlocks = items % blocks
                 bandsPerItem = 1
                 (count, bands) = (blocks, false)
             }
         }
-
-        /// Items mode: the first `largerBlocks` blocks hold `itemsPerBlock` items, the others one
-        /// fewer (all `itemsPerBlock` when it is 0).
-        private var largerBlocks = 0
 
         /// Grid rows of the widest and of the narrowest band (all of them in items mode).
         var rowsPerBand: Int { (gridHeight + max(bandsPerItem, 1) - 1) / max(bandsPerItem, 1) }
@@ -94,9 +89,10 @@ struct ColumnBlocking {
                 let item = index / bandsPerItem, band = index % bandsPerItem
                 return .band(item: item, rows: (band * gridHeight / bandsPerItem)..<((band + 1) * gridHeight / bandsPerItem))
             }
-            let smaller = largerBlocks == 0 ? itemsPerBlock : itemsPerBlock - 1
-            let start = index * smaller + min(index, largerBlocks)
-            let end = start + (index < largerBlocks || largerBlocks == 0 ? itemsPerBlock : smaller)
+            // Items mode: the first `items % count` blocks hold one item more than the others.
+            let smaller = items / count, larger = items % count
+            let start = index * smaller + min(index, larger)
+            let end = start + smaller + (index < larger ? 1 : 0)
             return end - start == 1 ? .band(item: start, rows: 0..<gridHeight) : .items(start..<end)
         }
     }

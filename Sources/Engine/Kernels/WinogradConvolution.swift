@@ -208,27 +208,25 @@ struct WinogradConvolution: Sendable {
         let width = targetTiles(inputs: inputs, outputs: outputs, override: override)
         let tileColumns = variant.tiles(outputHeight: outputHeight, outputWidth: outputWidth).columns
         let blockTiles = ColumnBlocking.maximumColumns(width: width, gridWidth: tileColumns)
-        return rowScratch(variant, tileColumns: tileColumns, blockTiles: blockTiles) + vectorAlignment - 1
+        return rowScratch(variant, tileColumns: tileColumns, blockTiles: blockTiles) + BufferPlanner.alignment - 1
             + variant.positions * (inputs + outputs + 2 * spareRows) * rowStride(tiles: blockTiles)
     }
 
-    /// Floats in a cache line: `V` and `M` start on one, and their rows are whole lines apart.
-    static let vectorAlignment = 16
-
-    /// The row stride of a block's `V` and `M` for `tiles` tiles: whole cache lines, an odd
-    /// number of them. The products read `V_ξ` in place as `B`, 16 columns per step of depth: one
+    /// The row stride of a block's `V` and `M` for `tiles` tiles: whole cache lines
+    /// (`BufferPlanner.alignment` floats), an odd number of them. The products read `V_ξ` in place as `B`, 16 columns per step of depth: one
     /// line, not two, and rows an even number of lines apart fall in fewer L1 sets (128 tiles,
     /// 8 lines: 8 of the 64). resnet18-like layers on the Zen 3 VM (one thread, CPU time, four
     /// 3×3/1 models of 64 to 512 channels, three rounds): the Jacobian VJPs 562 → 510 ms summed,
     /// forward 68 → 59, one gradient 64 → 53 (whole lines without the odd count: 525, 56, 51).
     static func rowStride(tiles: Int) -> Int {
-        let lines = (tiles + vectorAlignment - 1) / vectorAlignment
-        return (lines % 2 == 0 ? lines + 1 : lines) * vectorAlignment
+        let line = BufferPlanner.alignment
+        let lines = (tiles + line - 1) / line
+        return (lines % 2 == 0 ? lines + 1 : lines) * line
     }
 
     /// `pointer` rounded up to a cache line.
     private static func aligned(_ pointer: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
-        let bytes = vectorAlignment * MemoryLayout<Float>.stride
+        let bytes = BufferPlanner.alignment * MemoryLayout<Float>.stride
         let address = (Int(bitPattern: pointer) + bytes - 1) / bytes * bytes
         return UnsafeMutablePointer(bitPattern: address)!
     }
